@@ -1,0 +1,140 @@
+-- Core tables: accounts, projects and keys, checks, pings, flips, channels and the
+-- notification outbox. Instants are timestamptz.
+
+create table users (
+    id bigint generated always as identity primary key,
+    email text not null unique,
+    password_hash text,
+    tz text not null default 'UTC',
+    created timestamptz not null
+);
+
+create table projects (
+    id bigint generated always as identity primary key,
+    uuid text not null unique,
+    name text not null,
+    owner_id bigint not null references users (id),
+    ping_key_hash text unique,
+    badge_key text not null unique,
+    created timestamptz not null
+);
+
+create table memberships (
+    user_id bigint not null references users (id) on delete cascade,
+    project_id bigint not null references projects (id) on delete cascade,
+    role text not null check (role in ('owner', 'manager', 'member', 'readonly')),
+    primary key (user_id, project_id)
+);
+
+create table api_keys (
+    id bigint generated always as identity primary key,
+    project_id bigint not null references projects (id) on delete cascade,
+    read_only boolean not null,
+    key_hash text not null unique,
+    created timestamptz not null
+);
+
+create table checks (
+    id bigint generated always as identity primary key,
+    uuid text not null unique,
+    project_id bigint not null references projects (id) on delete cascade,
+    name text not null default '',
+    slug text not null default '',
+    tags text not null default '',
+    descr text not null default '',
+    kind text not null default 'simple' check (kind in ('simple', 'cron')),
+    timeout bigint not null default 86400,
+    grace bigint not null default 3600,
+    schedule text not null default '* * * * *',
+    tz text not null default 'UTC',
+    methods text not null default '',
+    manual_resume boolean not null default false,
+    filter_subject boolean not null default false,
+    filter_body boolean not null default false,
+    filter_http_body boolean not null default false,
+    filter_default_fail boolean not null default false,
+    start_kw text not null default '',
+    success_kw text not null default '',
+    failure_kw text not null default '',
+    status text not null default 'new' check (status in ('new', 'up', 'down', 'paused')),
+    alert_after timestamptz,
+    last_ping timestamptz,
+    last_start timestamptz,
+    last_start_rid text,
+    last_duration_ms bigint,
+    n_pings bigint not null default 0,
+    pruned_through bigint not null default 0,
+    badge_key text not null unique,
+    created timestamptz not null
+);
+
+create index checks_alert_after on checks (alert_after) where alert_after is not null;
+create index checks_project_slug on checks (project_id, slug);
+
+create table pings (
+    id bigint generated always as identity primary key,
+    check_id bigint not null references checks (id) on delete cascade,
+    n bigint not null,
+    created timestamptz not null,
+    kind text not null check (kind in ('success', 'start', 'fail', 'log', 'ign')),
+    exit_status bigint,
+    rid text,
+    remote_addr text,
+    scheme text not null,
+    method text not null,
+    ua text not null,
+    body bytea,
+    duration_ms bigint,
+    unique (check_id, n)
+);
+
+create table flips (
+    id bigint generated always as identity primary key,
+    check_id bigint not null references checks (id) on delete cascade,
+    created timestamptz not null,
+    old_status text not null,
+    new_status text not null,
+    reason text not null
+);
+
+create index flips_check_created on flips (check_id, created);
+
+create table channels (
+    id bigint generated always as identity primary key,
+    uuid text not null unique,
+    project_id bigint not null references projects (id) on delete cascade,
+    kind text not null,
+    name text not null default '',
+    config text not null default '{}',
+    notify_up boolean not null default true,
+    notify_down boolean not null default true,
+    disabled boolean not null default false,
+    last_error text,
+    created timestamptz not null
+);
+
+create table check_channels (
+    check_id bigint not null references checks (id) on delete cascade,
+    channel_id bigint not null references channels (id) on delete cascade,
+    primary key (check_id, channel_id)
+);
+
+create index check_channels_channel on check_channels (channel_id);
+
+-- The outbox: one row per (flip, channel), written in the flip's transaction and
+-- drained by the delivery workers.
+create table notifications (
+    id bigint generated always as identity primary key,
+    check_id bigint not null references checks (id) on delete cascade,
+    channel_id bigint not null references channels (id) on delete cascade,
+    flip_id bigint not null references flips (id) on delete cascade,
+    status text not null,
+    created timestamptz not null,
+    due_at timestamptz not null,
+    attempts bigint not null default 0,
+    leased_until timestamptz,
+    done_at timestamptz,
+    last_error text
+);
+
+create index notifications_pending on notifications (due_at) where done_at is null;

@@ -1,0 +1,181 @@
+//! Typed configuration: defaults, then an optional TOML file, then `OVERDUE_*` variables
+//! (and `DATABASE_URL`). A bad value stops start-up with one line naming the setting.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// The public URL of the service, without a trailing slash; ping URLs are built on it.
+    pub site_root: String,
+    pub ping_body_limit: usize,
+    pub ping_log_limit: i64,
+    pub min_timeout: i64,
+    pub check_limit: i64,
+    pub db_max_connections: u32,
+}
+
+/// One setting: its TOML key, its environment variable, its default and what it means.
+/// The README's configuration table lists the same.
+pub struct Setting {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+pub const SETTINGS: &[Setting] = &[
+    Setting { key: "database_url", env: "DATABASE_URL", default: "sqlite://overdue.db", help: "sqlite://PATH or postgres://USER@HOST/DB" },
+    Setting { key: "listen", env: "OVERDUE_LISTEN", default: "127.0.0.1:8000", help: "address and port to serve HTTP on" },
+    Setting { key: "site_root", env: "OVERDUE_SITE_ROOT", default: "http://localhost:8000", help: "public base URL, used in ping URLs" },
+    Setting { key: "ping_body_limit", env: "OVERDUE_PING_BODY_LIMIT", default: "100000", help: "bytes of a ping body that are stored" },
+    Setting { key: "ping_log_limit", env: "OVERDUE_PING_LOG_LIMIT", default: "1000", help: "pings kept per check" },
+    Setting { key: "min_timeout", env: "OVERDUE_MIN_TIMEOUT", default: "60", help: "smallest period and grace accepted, in seconds" },
+    Setting { key: "check_limit", env: "OVERDUE_CHECK_LIMIT", default: "10000", help: "checks an account may own" },
+    Setting { key: "db_max_connections", env: "OVERDUE_DB_MAX_CONNECTIONS", default: "10", help: "database pool size" },
+];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads the configuration from the environment and, if given, a TOML file.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let toml = match file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?,
+            None => String::new(),
+        };
+        let origin = file.map(|p| p.display().to_string()).unwrap_or_default();
+        Self::from_sources(&toml, &origin, |name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from TOML text and an environment lookup.
+    pub fn from_sources(
+        toml_text: &str,
+        toml_origin: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let table: toml::Table = toml_text
+            .parse()
+            .map_err(|e| ConfigError(format!("config file {toml_origin} is not valid TOML: {e}")))?;
+        if let Some(unknown) = table.keys().find(|k| !SETTINGS.iter().any(|s| s.key == k.as_str())) {
+            return Err(ConfigError(format!(
+                "config file {toml_origin}: unknown setting {unknown:?} (known: {})",
+                SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        // Each value with where it came from, for error messages.
+        let mut raw = BTreeMap::new();
+        for s in SETTINGS {
+            let value = if let Some(v) = env(s.env) {
+                (v, s.env.to_string())
+            } else if let Some(v) = table.get(s.key) {
+                let text = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (text, format!("{} in {toml_origin}", s.key))
+            } else {
+                (s.default.to_string(), format!("{} (default)", s.env))
+            };
+            raw.insert(s.key, value);
+        }
+        let get = |key: &str| raw.get(key).cloned().unwrap_or_default();
+        let config = Config {
+            database_url: get("database_url").0,
+            listen: parse(get("listen"), "an address such as 127.0.0.1:8000")?,
+            site_root: get("site_root").0.trim_end_matches('/').to_string(),
+            ping_body_limit: parse(get("ping_body_limit"), "a number of bytes")?,
+            ping_log_limit: parse_range(get("ping_log_limit"), 1, i64::MAX)?,
+            min_timeout: parse_range(get("min_timeout"), 1, crate::domain::schedule::MAX_TIMEOUT_SECS)?,
+            check_limit: parse_range(get("check_limit"), 1, i64::MAX)?,
+            db_max_connections: parse_range(get("db_max_connections"), 1, 10_000)?,
+        };
+        crate::store::backend_of(&config.database_url).map_err(|e| ConfigError(e.to_string()))?;
+        let site = get("site_root");
+        if !(config.site_root.starts_with("http://") || config.site_root.starts_with("https://")) {
+            return Err(ConfigError(format!("{}: {:?} must start with http:// or https://", site.1, site.0)));
+        }
+        Ok(config)
+    }
+}
+
+fn parse<T: FromStr>((value, origin): (String, String), expected: &str) -> Result<T, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError(format!("{origin}: {value:?} is not {expected}")))
+}
+
+fn parse_range<T>((value, origin): (String, String), min: T, max: T) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let n: T = parse((value.clone(), origin.clone()), "a whole number")?;
+    if n < min || n > max {
+        return Err(ConfigError(format!("{origin}: {value} is out of range {min} to {max}")));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_sources(toml, "overdue.toml", |name| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_run_a_single_node_service_on_sqlite() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://overdue.db");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.site_root, "http://localhost:8000");
+        assert_eq!(c.ping_body_limit, 100_000);
+        assert_eq!(c.ping_log_limit, 1000);
+        assert_eq!(c.min_timeout, 60);
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let toml = "ping_log_limit = 50\nmin_timeout = 5\nsite_root = \"https://hc.example.com/\"";
+        let c = load(toml, &[("OVERDUE_MIN_TIMEOUT", "1")]).unwrap();
+        assert_eq!(c.ping_log_limit, 50);
+        assert_eq!(c.min_timeout, 1);
+        assert_eq!(c.site_root, "https://hc.example.com");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting_and_where_it_came_from() {
+        let err = load("", &[("OVERDUE_PING_BODY_LIMIT", "lots")]).unwrap_err();
+        assert_eq!(err.0, "OVERDUE_PING_BODY_LIMIT: \"lots\" is not a number of bytes");
+        let err = load("min_timeout = 0", &[]).unwrap_err();
+        assert_eq!(err.0, "min_timeout in overdue.toml: 0 is out of range 1 to 31536000");
+        let err = load("", &[("OVERDUE_LISTEN", "localhost")]).unwrap_err();
+        assert!(err.0.starts_with("OVERDUE_LISTEN: \"localhost\" is not an address"), "{}", err.0);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_foreign_databases_are_refused() {
+        let err = load("ping_body_limt = 5", &[]).unwrap_err();
+        assert!(err.0.contains("unknown setting \"ping_body_limt\""), "{}", err.0);
+        let err = load("", &[("DATABASE_URL", "mysql://root@localhost/db")]).unwrap_err();
+        assert!(err.0.contains("sqlite:// or postgres://"), "{}", err.0);
+    }
+
+    #[test]
+    fn site_root_must_be_an_http_url() {
+        let err = load("", &[("OVERDUE_SITE_ROOT", "example.com")]).unwrap_err();
+        assert!(err.0.starts_with("OVERDUE_SITE_ROOT"), "{}", err.0);
+    }
+}

@@ -1,0 +1,211 @@
+//! Ping intake, wire-compatible with healthchecks.io: `/ping/<uuid>[/start|/fail|/log|/<0-255>]`
+//! and `/ping/<ping key>/<slug>[…]`, any method, with `?rid=` and `?create=1`.
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::domain::ping::{
+    self, ActionError, MAX_METHOD_CHARS, MAX_USER_AGENT_CHARS, PingAction, SlugShape,
+};
+use crate::store::checks::{self, CheckSpec};
+use crate::store::pings::{self, AutoCreateLimit, Incoming, Recorded, Target};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use std::net::SocketAddr;
+
+/// Requests larger than this are refused outright (413); up to it, the body is read and
+/// its first `ping_body_limit` bytes are stored.
+const MIN_ACCEPTED_BODY: usize = 2_621_440;
+
+pub fn routes(config: &Config) -> Router<AppState> {
+    Router::new()
+        .route("/ping/{a}", any(ping))
+        .route("/ping/{a}/", any(ping))
+        .route("/ping/{a}/{b}", any(ping))
+        .route("/ping/{a}/{b}/{c}", any(ping))
+        .layer(DefaultBodyLimit::max(config.ping_body_limit.max(MIN_ACCEPTED_BODY)))
+}
+
+/// What a ping URL names, before anything is looked up.
+enum Parsed<'a> {
+    Uuid(&'a str, Result<PingAction, ActionError>),
+    Slug(&'a str, &'a str, Result<PingAction, ActionError>),
+}
+
+fn parse_path(parts: &[String]) -> Option<Parsed<'_>> {
+    let is_uuid = |s: &str| ping::is_canonical_uuid(s, false);
+    match parts {
+        [a] if is_uuid(a) => Some(Parsed::Uuid(a, Ok(PingAction::Success))),
+        [a, b] if is_uuid(a) => match PingAction::from_segment(b) {
+            Err(ActionError::Unknown) => None,
+            action => Some(Parsed::Uuid(a, action)),
+        },
+        [key, slug] => Some(Parsed::Slug(key, slug, Ok(PingAction::Success))),
+        [key, slug, c] if !is_uuid(key) => match PingAction::from_segment(c) {
+            Err(ActionError::Unknown) | Ok(PingAction::Success) => None,
+            action => Some(Parsed::Slug(key, slug, action)),
+        },
+        _ => None,
+    }
+}
+
+/// The parts of the request that are recorded with a ping.
+struct Request<'a> {
+    method: &'a Method,
+    headers: &'a HeaderMap,
+    peer: SocketAddr,
+    body: &'a [u8],
+}
+
+async fn ping(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(parts): Path<Vec<String>>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let config = &app.config;
+    let Some(parsed) = parse_path(&parts) else {
+        return reply(StatusCode::NOT_FOUND, "not found", config);
+    };
+    let query = Query::parse(query.as_deref().unwrap_or(""));
+    let create = query.create.then(CheckSpec::default);
+    let (target, action) = match parsed {
+        Parsed::Uuid(uuid, action) => (Target::Uuid(uuid), action),
+        Parsed::Slug(ping_key, slug, action) => match ping::slug_shape(slug) {
+            SlugShape::Valid => {
+                let create = create.as_ref();
+                (Target::Slug { ping_key, slug, create }, action)
+            }
+            SlugShape::Uppercase => return reply(StatusCode::BAD_REQUEST, "invalid url format", config),
+            SlugShape::Invalid => return reply(StatusCode::NOT_FOUND, "not found", config),
+        },
+    };
+    let request = Request {
+        method: &method,
+        headers: &headers,
+        peer,
+        body: &body,
+    };
+    record(&app, target, action, &query.rid, &request).await
+}
+
+async fn record(
+    app: &AppState,
+    target: Target<'_>,
+    action: Result<PingAction, ActionError>,
+    rid: &RidParam,
+    request: &Request<'_>,
+) -> Response {
+    let config = &app.config;
+    // A malformed URL is reported only for a check that exists; otherwise "not found".
+    let (action, rid) = match (action, rid) {
+        (Ok(action), RidParam::Absent) => (action, None),
+        (Ok(action), RidParam::Valid(rid)) => (action, Some(*rid)),
+        (action, _) => {
+            let message = if action.is_err() { "invalid url format" } else { "invalid uuid format" };
+            return match exists(app, target).await {
+                Ok(true) => reply(StatusCode::BAD_REQUEST, message, config),
+                Ok(false) => reply(StatusCode::NOT_FOUND, "not found", config),
+                Err(e) => storage_failure(e, config),
+            };
+        }
+    };
+    let header_str = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+    let incoming = Incoming {
+        action,
+        method: ping::truncate_chars(request.method.as_str(), MAX_METHOD_CHARS),
+        body: &request.body[..request.body.len().min(config.ping_body_limit)],
+        rid,
+        remote_addr: ping::remote_addr(header_str("x-forwarded-for"), Some(request.peer.ip())),
+        scheme: header_str("x-forwarded-proto").unwrap_or("http"),
+        ua: ping::truncate_chars(header_str("user-agent").unwrap_or(""), MAX_USER_AGENT_CHARS),
+    };
+    let limit = AutoCreateLimit {
+        max_owned_checks: config.check_limit.saturating_mul(2),
+    };
+    match pings::record(&app.db, target, &incoming, limit, app.clock.now()).await {
+        Ok(Recorded::Stored { created_check, alert_after, .. }) => {
+            if let Some(deadline) = alert_after {
+                app.wake.deadline_set(deadline);
+            }
+            if created_check {
+                reply(StatusCode::CREATED, "Created", config)
+            } else {
+                reply(StatusCode::OK, "OK", config)
+            }
+        }
+        Ok(Recorded::NotFound) => reply(StatusCode::NOT_FOUND, "not found", config),
+        Ok(Recorded::AmbiguousSlug) => reply(StatusCode::CONFLICT, "ambiguous slug", config),
+        Err(e) => storage_failure(e, config),
+    }
+}
+
+async fn exists(app: &AppState, target: Target<'_>) -> Result<bool, sqlx::Error> {
+    match target {
+        Target::Uuid(uuid) => Ok(checks::find_by_uuid(&app.db, uuid).await?.is_some()),
+        Target::Slug { ping_key, slug, .. } => checks::exists_by_slug(&app.db, ping_key, slug).await,
+    }
+}
+
+fn storage_failure(e: sqlx::Error, config: &Config) -> Response {
+    tracing::error!(error = %e, "could not record ping");
+    reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "ping not recorded: storage unavailable, retry later",
+        config,
+    )
+}
+
+fn reply(status: StatusCode, body: &'static str, config: &Config) -> Response {
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=0, no-cache, no-store, must-revalidate, private"),
+    );
+    h.insert("ping-body-limit", HeaderValue::from(config.ping_body_limit));
+    response
+}
+
+enum RidParam {
+    Absent,
+    Valid(uuid::Uuid),
+    Invalid,
+}
+
+struct Query {
+    rid: RidParam,
+    create: bool,
+}
+
+impl Query {
+    /// Reads `rid` and `create`; other parameters are ignored, as are malformed pairs.
+    fn parse(raw: &str) -> Query {
+        let mut q = Query {
+            rid: RidParam::Absent,
+            create: false,
+        };
+        for pair in raw.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match key {
+                "rid" => {
+                    q.rid = match ping::parse_rid(value) {
+                        Some(rid) => RidParam::Valid(rid),
+                        None => RidParam::Invalid,
+                    }
+                }
+                "create" => q.create = value == "1",
+                _ => {}
+            }
+        }
+        q
+    }
+}

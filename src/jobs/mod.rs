@@ -1,0 +1,4 @@
+//! Background jobs. Each is a cancellable loop with a public `tick()` that tests call.
+
+pub mod pruner;
+pub mod scheduler;

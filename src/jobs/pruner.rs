@@ -1,0 +1,36 @@
+//! Retention in the background, off the ping path: every minute, pings beyond the
+//! per-check limit are deleted.
+
+use crate::app::AppState;
+use crate::store::pruning;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const INTERVAL: Duration = Duration::from_secs(60);
+const BATCH: i64 = 200;
+
+/// Prunes until no check is over its limit. Returns how many checks were pruned.
+pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let n = pruning::prune_pings(&state.db, state.config.ping_log_limit, BATCH).await?;
+        total += n;
+        if (n as i64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+pub async fn run(state: AppState, cancel: CancellationToken) {
+    loop {
+        match tick(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(checks = n, "pruned old pings"),
+            Err(e) => tracing::error!(error = %e, "pruning pings failed; retrying later"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(INTERVAL) => {}
+        }
+    }
+}

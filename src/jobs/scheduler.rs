@@ -1,0 +1,100 @@
+//! The scheduler: finds checks whose deadline has passed and moves them down, with their
+//! notifications queued in the same transaction. Any number of schedulers may run against
+//! one database; compare-and-set updates make each flip happen once.
+
+use crate::app::{AppState, SchedulerWake};
+use crate::clock::Clock;
+use crate::domain::check::{DeadlineOutcome, on_deadline};
+use crate::store::{Db, deadlines};
+use chrono::TimeDelta;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Checks handled per query.
+const BATCH: i64 = 500;
+/// The longest the scheduler sleeps: also how soon it sees deadlines set by other processes.
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TickReport {
+    /// Checks this scheduler moved down.
+    pub flipped: usize,
+    /// Stale deadlines replaced, and flips another process made first.
+    pub skipped: usize,
+}
+
+pub struct Scheduler {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    wake: Arc<SchedulerWake>,
+}
+
+impl Scheduler {
+    pub fn new(state: &AppState) -> Self {
+        Scheduler {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+            wake: state.wake.clone(),
+        }
+    }
+
+    /// Handles every check that is due now.
+    #[tracing::instrument(skip_all)]
+    pub async fn tick(&self) -> Result<TickReport, sqlx::Error> {
+        let now = self.clock.now();
+        let mut report = TickReport::default();
+        loop {
+            let due = deadlines::due(&self.db, now, BATCH).await?;
+            for row in &due {
+                match on_deadline(&row.state(), now) {
+                    DeadlineOutcome::GoesDown(flip) => {
+                        if deadlines::flip_down(&self.db, row, &flip).await? {
+                            tracing::info!(check = %row.uuid, from = row.status, "check is down: {}", flip.reason.as_str());
+                            report.flipped += 1;
+                        } else {
+                            report.skipped += 1;
+                        }
+                    }
+                    DeadlineOutcome::Reschedule(next) => {
+                        deadlines::reschedule(&self.db, row, next).await?;
+                        report.skipped += 1;
+                    }
+                }
+            }
+            // A short batch means nothing else is due; a full one may have more behind it.
+            // Every row handled leaves the due set (down checks have no deadline, and a
+            // rescheduled one is due later), so each round makes progress.
+            if (due.len() as i64) < BATCH {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Runs until cancelled: a tick, then a sleep until the next deadline (at most a
+    /// second), cut short when a ping in this process sets an earlier deadline.
+    pub async fn run(self, cancel: CancellationToken) {
+        loop {
+            if let Err(e) = self.tick().await {
+                tracing::error!(error = %e, "scheduler tick failed; retrying");
+            }
+            let now = self.clock.now();
+            let max = now + TimeDelta::from_std(MAX_SLEEP).unwrap_or(TimeDelta::seconds(1));
+            let until = match deadlines::next_deadline(&self.db).await {
+                Ok(Some(next)) => next.clamp(now, max),
+                Ok(None) => max,
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduler could not read the next deadline");
+                    max
+                }
+            };
+            self.wake.sleeping_until(until);
+            let pause = (until - now).to_std().unwrap_or(Duration::ZERO);
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Overdue: push monitoring for cron jobs, scripts and hosts.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod jobs;
+pub mod store;

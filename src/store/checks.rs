@@ -1,0 +1,298 @@
+//! Checks: their configuration and runtime state.
+
+use super::{Db, Ts, Tx, on_pool, on_tx, ts::opt};
+use crate::domain::check::{self, CheckState, Flip, NotPaused, Status};
+use crate::domain::ping::PingRules;
+use crate::domain::schedule::{DEFAULT_GRACE_SECS, DEFAULT_TIMEOUT_SECS, Schedule, ScheduleError};
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+/// Every column of `checks`, in [`CheckRow`]'s order.
+macro_rules! check_columns {
+    () => {
+        "id, uuid, project_id, name, slug, tags, descr, kind, timeout, grace, schedule, tz, \
+         methods, manual_resume, filter_subject, filter_body, filter_http_body, \
+         filter_default_fail, start_kw, success_kw, failure_kw, status, alert_after, last_ping, \
+         last_start, last_start_rid, last_duration_ms, n_pings, badge_key, created"
+    };
+}
+pub(crate) use check_columns;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckRow {
+    pub id: i64,
+    pub uuid: String,
+    pub project_id: i64,
+    pub name: String,
+    pub slug: String,
+    pub tags: String,
+    pub descr: String,
+    pub kind: String,
+    pub timeout: i64,
+    pub grace: i64,
+    pub schedule: String,
+    pub tz: String,
+    pub methods: String,
+    pub manual_resume: bool,
+    pub filter_subject: bool,
+    pub filter_body: bool,
+    pub filter_http_body: bool,
+    pub filter_default_fail: bool,
+    pub start_kw: String,
+    pub success_kw: String,
+    pub failure_kw: String,
+    pub status: String,
+    pub alert_after: Option<Ts>,
+    pub last_ping: Option<Ts>,
+    pub last_start: Option<Ts>,
+    pub last_start_rid: Option<String>,
+    pub last_duration_ms: Option<i64>,
+    pub n_pings: i64,
+    pub badge_key: String,
+    pub created: Ts,
+}
+
+impl CheckRow {
+    pub fn schedule(&self) -> Result<Schedule, ScheduleError> {
+        if self.kind == "cron" {
+            Schedule::cron(&self.schedule, &self.tz)
+        } else {
+            Ok(Schedule::simple(self.timeout))
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        // The column's check constraint admits only the four statuses.
+        Status::parse(&self.status).unwrap_or(Status::New)
+    }
+
+    /// The state machine's view of this check. A schedule that no longer parses (a
+    /// time zone dropped from the tz database, say) falls back to the check's period, so
+    /// the check is still watched rather than silently never due.
+    pub fn state(&self) -> CheckState {
+        let schedule = self.schedule().unwrap_or_else(|e| {
+            tracing::warn!(check = %self.uuid, error = %e, "stored schedule is invalid; using the period instead");
+            Schedule::simple(self.timeout)
+        });
+        CheckState {
+            status: self.status(),
+            schedule,
+            grace: TimeDelta::seconds(self.grace),
+            last_ping: self.last_ping.map(|t| t.0),
+            last_start: self.last_start.map(|t| t.0),
+            last_start_rid: self.last_start_rid.as_deref().and_then(|r| Uuid::parse_str(r).ok()),
+            last_duration: self.last_duration_ms.map(TimeDelta::milliseconds),
+        }
+    }
+
+    pub fn rules(&self) -> PingRules {
+        PingRules {
+            post_only: self.methods == "POST",
+            filter_body: self.filter_http_body,
+            default_fail: self.filter_default_fail,
+            start_kw: self.start_kw.clone(),
+            success_kw: self.success_kw.clone(),
+            failure_kw: self.failure_kw.clone(),
+            paused_until_resumed: self.manual_resume && self.status() == Status::Paused,
+        }
+    }
+}
+
+/// The configurable part of a check. `Default` is what an auto-provisioned check gets.
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    pub name: String,
+    pub slug: String,
+    pub tags: String,
+    pub descr: String,
+    /// `simple` or `cron`.
+    pub kind: String,
+    pub timeout: i64,
+    pub grace: i64,
+    pub schedule: String,
+    pub tz: String,
+    pub methods: String,
+    pub manual_resume: bool,
+    pub filter_http_body: bool,
+    pub filter_default_fail: bool,
+    pub start_kw: String,
+    pub success_kw: String,
+    pub failure_kw: String,
+}
+
+impl Default for CheckSpec {
+    fn default() -> Self {
+        CheckSpec {
+            name: String::new(),
+            slug: String::new(),
+            tags: String::new(),
+            descr: String::new(),
+            kind: "simple".into(),
+            timeout: DEFAULT_TIMEOUT_SECS,
+            grace: DEFAULT_GRACE_SECS,
+            schedule: "* * * * *".into(),
+            tz: "UTC".into(),
+            methods: String::new(),
+            manual_resume: false,
+            filter_http_body: false,
+            filter_default_fail: false,
+            start_kw: String::new(),
+            success_kw: String::new(),
+            failure_kw: String::new(),
+        }
+    }
+}
+
+/// Creates a check in `project_id`; with `all_channels`, every channel of the project is
+/// assigned to it.
+pub async fn create(
+    tx: &mut Tx,
+    project_id: i64,
+    spec: &CheckSpec,
+    all_channels: bool,
+    now: DateTime<Utc>,
+) -> Result<CheckRow, sqlx::Error> {
+    const SQL: &str = concat!(
+        "insert into checks (uuid, project_id, name, slug, tags, descr, kind, timeout, grace, \
+         schedule, tz, methods, manual_resume, filter_http_body, filter_default_fail, start_kw, \
+         success_kw, failure_kw, badge_key, created) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         returning ",
+        check_columns!()
+    );
+    let uuid = Uuid::new_v4().to_string();
+    let badge_key = Uuid::new_v4().to_string();
+    let row = on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL)
+        .bind(&uuid).bind(project_id).bind(&spec.name).bind(&spec.slug).bind(&spec.tags)
+        .bind(&spec.descr).bind(&spec.kind).bind(spec.timeout).bind(spec.grace)
+        .bind(&spec.schedule).bind(&spec.tz).bind(&spec.methods).bind(spec.manual_resume)
+        .bind(spec.filter_http_body).bind(spec.filter_default_fail).bind(&spec.start_kw)
+        .bind(&spec.success_kw).bind(&spec.failure_kw).bind(&badge_key).bind(Ts(now))
+        .fetch_one(c).await)?;
+    if all_channels {
+        const ASSIGN: &str = "insert into check_channels (check_id, channel_id) \
+                              select $1, id from channels where project_id = $2";
+        on_tx!(tx, c => sqlx::query(ASSIGN).bind(row.id).bind(project_id).execute(c).await.map(|_| ()))?;
+    }
+    Ok(row)
+}
+
+pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<CheckRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", check_columns!(), " from checks where uuid = $1");
+    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(uuid).fetch_optional(p).await)
+}
+
+/// Loads a check for update: on PostgreSQL the row stays locked until the transaction
+/// ends, so concurrent pings to one check apply one after another. (SQLite's
+/// `begin immediate` already serialises writers.)
+pub async fn lock_by_uuid(tx: &mut Tx, uuid: &str) -> Result<Option<CheckRow>, sqlx::Error> {
+    const SQLITE: &str = concat!("select ", check_columns!(), " from checks where uuid = $1");
+    const PG: &str = concat!("select ", check_columns!(), " from checks where uuid = $1 for update");
+    match tx {
+        Tx::Sqlite(t) => sqlx::query_as::<_, CheckRow>(SQLITE).bind(uuid).fetch_optional(&mut **t).await,
+        Tx::Postgres(t) => sqlx::query_as::<_, CheckRow>(PG).bind(uuid).fetch_optional(&mut **t).await,
+    }
+}
+
+/// Loads up to two checks with `slug` in the project, locked as [`lock_by_uuid`] does.
+/// Two means the slug is ambiguous.
+pub async fn lock_by_slug(tx: &mut Tx, project_id: i64, slug: &str) -> Result<Vec<CheckRow>, sqlx::Error> {
+    const SQLITE: &str = concat!(
+        "select ", check_columns!(), " from checks where project_id = $1 and slug = $2 order by id limit 2"
+    );
+    const PG: &str = concat!(
+        "select ", check_columns!(),
+        " from checks where project_id = $1 and slug = $2 order by id limit 2 for update"
+    );
+    match tx {
+        Tx::Sqlite(t) => sqlx::query_as::<_, CheckRow>(SQLITE).bind(project_id).bind(slug).fetch_all(&mut **t).await,
+        Tx::Postgres(t) => sqlx::query_as::<_, CheckRow>(PG).bind(project_id).bind(slug).fetch_all(&mut **t).await,
+    }
+}
+
+/// Stores the state machine's result for a check and counts a ping; returns the ping's
+/// sequence number.
+pub async fn save_after_ping(tx: &mut Tx, id: i64, state: &CheckState) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
+                       last_start_rid = $5, last_duration_ms = $6, alert_after = $7, \
+                       n_pings = n_pings + 1 where id = $1 returning n_pings";
+    let rid = state.last_start_rid.map(|r| r.to_string());
+    on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL)
+        .bind(id).bind(state.status.as_str()).bind(opt(state.last_ping)).bind(opt(state.last_start))
+        .bind(rid).bind(state.last_duration.map(|d| d.num_milliseconds())).bind(opt(state.alert_after()))
+        .fetch_one(c).await)
+}
+
+/// Stores a state change that no ping caused (pause, resume).
+async fn save_state(tx: &mut Tx, id: i64, state: &CheckState) -> Result<(), sqlx::Error> {
+    const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
+                       last_start_rid = $5, alert_after = $6 where id = $1";
+    let rid = state.last_start_rid.map(|r| r.to_string());
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(id).bind(state.status.as_str()).bind(opt(state.last_ping)).bind(opt(state.last_start))
+        .bind(rid).bind(opt(state.alert_after()))
+        .execute(c).await.map(|_| ()))
+}
+
+/// Pauses a check. Returns `None` if there is no such check; pausing a paused check
+/// changes nothing and records no flip.
+pub async fn pause(db: &Db, uuid: &str, now: DateTime<Utc>) -> Result<Option<CheckRow>, sqlx::Error> {
+    let result = transition(db, uuid, |state| check::pause(state, now)).await?;
+    Ok(result.map(|(row, _)| row))
+}
+
+/// Resumes a paused check (to `new`). `Err(NotPaused)` if it was not paused.
+pub async fn resume(
+    db: &Db,
+    uuid: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Result<CheckRow, NotPaused>>, sqlx::Error> {
+    let result = transition(db, uuid, |state| check::resume(state, now).ok()).await?;
+    Ok(result.map(|(row, flip)| flip.map(|_| row).ok_or(NotPaused)))
+}
+
+/// Loads and locks a check, applies `f`, and stores the new state and flip if it returns
+/// one. `None` when there is no such check.
+async fn transition<F>(db: &Db, uuid: &str, f: F) -> Result<Option<(CheckRow, Option<Flip>)>, sqlx::Error>
+where
+    F: FnOnce(&CheckState) -> Option<(CheckState, Flip)>,
+{
+    let mut tx = db.begin_write().await?;
+    let Some(row) = lock_by_uuid(&mut tx, uuid).await? else {
+        return Ok(None);
+    };
+    let Some((state, flip)) = f(&row.state()) else {
+        return Ok(Some((row, None)));
+    };
+    save_state(&mut tx, row.id, &state).await?;
+    super::flips::record(&mut tx, row.id, &flip).await?;
+    let row = reload(&mut tx, row.id).await?;
+    tx.commit().await?;
+    Ok(Some((row, Some(flip))))
+}
+
+async fn reload(tx: &mut Tx, id: i64) -> Result<CheckRow, sqlx::Error> {
+    const SQL: &str = concat!("select ", check_columns!(), " from checks where id = $1");
+    on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL).bind(id).fetch_one(c).await)
+}
+
+/// Deletes a check and everything recorded for it.
+pub async fn delete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    on_pool!(db, p => sqlx::query("delete from checks where id = $1").bind(id).execute(p).await.map(|_| ()))
+}
+
+/// How many checks the projects owned by `owner_id` hold together.
+pub async fn count_owned_by(tx: &mut Tx, owner_id: i64) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "select count(*) from checks c join projects p on p.id = c.project_id \
+                       where p.owner_id = $1";
+    on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).bind(owner_id).fetch_one(c).await)
+}
+
+/// Whether the project with this ping key has a check with this slug.
+pub async fn exists_by_slug(db: &Db, ping_key: &str, slug: &str) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "select count(*) from checks c join projects p on p.id = c.project_id \
+                       where p.ping_key_hash = $1 and c.slug = $2";
+    let digest = crate::domain::keys::digest(ping_key);
+    let n = on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(&digest).bind(slug).fetch_one(p).await)?;
+    Ok(n > 0)
+}

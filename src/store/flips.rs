@@ -1,0 +1,62 @@
+//! Flips (status changes) and the notification outbox rows written with them.
+
+use super::{Db, Ts, Tx, on_pool, on_tx};
+use crate::domain::check::Flip;
+use chrono::{DateTime, Utc};
+
+/// Records a flip and, if its channels should hear of it, one outbox row per channel
+/// that is assigned to the check, enabled, and listening for the new status. Runs in the
+/// caller's transaction, so the flip and its notifications land together or not at all.
+/// Returns the number of notifications queued.
+pub async fn record(tx: &mut Tx, check_id: i64, flip: &Flip) -> Result<u64, sqlx::Error> {
+    const INSERT: &str = "insert into flips (check_id, created, old_status, new_status, reason) \
+                          values ($1, $2, $3, $4, $5) returning id";
+    let flip_id = on_tx!(tx, c => sqlx::query_scalar::<_, i64>(INSERT)
+        .bind(check_id).bind(Ts(flip.at)).bind(flip.old.as_str()).bind(flip.new.as_str())
+        .bind(flip.reason.as_str())
+        .fetch_one(c).await)?;
+    if !flip.notifies() {
+        return Ok(0);
+    }
+    const QUEUE: &str = "insert into notifications (check_id, channel_id, flip_id, status, created, due_at) \
+                         select $1, ch.id, $2, $3, $4, $4 from check_channels cc \
+                         join channels ch on ch.id = cc.channel_id \
+                         where cc.check_id = $1 and not ch.disabled \
+                         and (($3 = 'down' and ch.notify_down) or ($3 = 'up' and ch.notify_up))";
+    on_tx!(tx, c => sqlx::query(QUEUE)
+        .bind(check_id).bind(flip_id).bind(flip.new.as_str()).bind(Ts(flip.at))
+        .execute(c).await.map(|r| r.rows_affected()))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FlipRow {
+    pub id: i64,
+    pub created: Ts,
+    pub old_status: String,
+    pub new_status: String,
+    pub reason: String,
+}
+
+/// A check's flips since `since` (inclusive), oldest first.
+pub async fn list(db: &Db, check_id: i64, since: DateTime<Utc>) -> Result<Vec<FlipRow>, sqlx::Error> {
+    const SQL: &str = "select id, created, old_status, new_status, reason from flips \
+                       where check_id = $1 and created >= $2 order by created, id";
+    on_pool!(db, p => sqlx::query_as::<_, FlipRow>(SQL).bind(check_id).bind(Ts(since)).fetch_all(p).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueuedNotification {
+    pub id: i64,
+    pub check_id: i64,
+    pub channel_id: i64,
+    pub flip_id: i64,
+    pub status: String,
+    pub due_at: Ts,
+}
+
+/// The outbox rows of a check, oldest first.
+pub async fn queued_for_check(db: &Db, check_id: i64) -> Result<Vec<QueuedNotification>, sqlx::Error> {
+    const SQL: &str = "select id, check_id, channel_id, flip_id, status, due_at from notifications \
+                       where check_id = $1 order by id";
+    on_pool!(db, p => sqlx::query_as::<_, QueuedNotification>(SQL).bind(check_id).fetch_all(p).await)
+}

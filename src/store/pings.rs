@@ -1,0 +1,178 @@
+//! Recording pings: the one transaction on the hot path, and reading them back.
+
+use super::checks::{self, CheckRow, CheckSpec};
+use super::{Db, Ts, Tx, on_pool, on_tx, projects};
+use crate::domain::check::on_ping;
+use crate::domain::ping::{PingAction, PingKind, classify};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Which check a ping is for.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Uuid(&'a str),
+    Slug {
+        ping_key: &'a str,
+        slug: &'a str,
+        /// Create the check if the project has none with this slug (`?create=1`).
+        create: Option<&'a CheckSpec>,
+    },
+}
+
+/// A ping as received, before the check's rules classify it.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    pub action: PingAction,
+    pub method: &'a str,
+    pub body: &'a [u8],
+    pub rid: Option<Uuid>,
+    pub remote_addr: Option<String>,
+    pub scheme: &'a str,
+    pub ua: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    Stored {
+        /// The check was created by this ping.
+        created_check: bool,
+        kind: PingKind,
+        /// The check's new deadline, so the scheduler can wake early for it.
+        alert_after: Option<DateTime<Utc>>,
+    },
+    NotFound,
+    AmbiguousSlug,
+}
+
+/// Limits that apply to auto-provisioned checks.
+#[derive(Debug, Clone, Copy)]
+pub struct AutoCreateLimit {
+    /// The most checks the project's owner may hold before `?create=1` stops creating.
+    pub max_owned_checks: i64,
+}
+
+/// Records one ping: finds and locks the check, applies the state machine, stores the
+/// check, the ping, and any flip with its outbox rows, all in one transaction.
+pub async fn record(
+    db: &Db,
+    target: Target<'_>,
+    ping: &Incoming<'_>,
+    limit: AutoCreateLimit,
+    now: DateTime<Utc>,
+) -> Result<Recorded, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let (row, created_check) = match target {
+        Target::Uuid(uuid) => match checks::lock_by_uuid(&mut tx, uuid).await? {
+            Some(row) => (row, false),
+            None => return Ok(Recorded::NotFound),
+        },
+        Target::Slug { ping_key, slug, create } => {
+            match find_by_slug(&mut tx, ping_key, slug, create, limit, now).await? {
+                SlugLookup::Found(row, created) => (row, created),
+                SlugLookup::NotFound => return Ok(Recorded::NotFound),
+                SlugLookup::Ambiguous => return Ok(Recorded::AmbiguousSlug),
+            }
+        }
+    };
+    let kind = classify(ping.action, ping.method, ping.body, &row.rules());
+    let outcome = on_ping(&row.state(), kind, ping.rid, now);
+    let n = checks::save_after_ping(&mut tx, row.id, &outcome.state).await?;
+    insert(&mut tx, row.id, n, kind, ping, outcome.duration.map(|d| d.num_milliseconds()), now).await?;
+    if let Some(flip) = &outcome.flip {
+        super::flips::record(&mut tx, row.id, flip).await?;
+    }
+    tx.commit().await?;
+    Ok(Recorded::Stored {
+        created_check,
+        kind,
+        alert_after: outcome.state.alert_after(),
+    })
+}
+
+enum SlugLookup {
+    Found(CheckRow, bool),
+    NotFound,
+    Ambiguous,
+}
+
+async fn find_by_slug(
+    tx: &mut Tx,
+    ping_key: &str,
+    slug: &str,
+    create: Option<&CheckSpec>,
+    limit: AutoCreateLimit,
+    now: DateTime<Utc>,
+) -> Result<SlugLookup, sqlx::Error> {
+    let Some(project) = projects::lock_by_ping_key(tx, ping_key, create.is_some()).await? else {
+        return Ok(SlugLookup::NotFound);
+    };
+    let mut rows = checks::lock_by_slug(tx, project.id, slug).await?;
+    if rows.len() > 1 {
+        return Ok(SlugLookup::Ambiguous);
+    }
+    if let Some(row) = rows.pop() {
+        return Ok(SlugLookup::Found(row, false));
+    }
+    let Some(spec) = create else {
+        return Ok(SlugLookup::NotFound);
+    };
+    if checks::count_owned_by(tx, project.owner_id).await? >= limit.max_owned_checks {
+        return Ok(SlugLookup::NotFound);
+    }
+    let spec = CheckSpec {
+        name: slug.to_string(),
+        slug: slug.to_string(),
+        ..spec.clone()
+    };
+    let row = checks::create(tx, project.id, &spec, true, now).await?;
+    Ok(SlugLookup::Found(row, true))
+}
+
+async fn insert(
+    tx: &mut Tx,
+    check_id: i64,
+    n: i64,
+    kind: PingKind,
+    ping: &Incoming<'_>,
+    duration_ms: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, \
+                       scheme, method, ua, body, duration_ms) \
+                       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    let body = (!ping.body.is_empty()).then_some(ping.body);
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(check_id).bind(n).bind(Ts(now)).bind(kind.as_str())
+        .bind(ping.action.exit_status().map(i64::from)).bind(ping.rid.map(|r| r.to_string()))
+        .bind(ping.remote_addr.as_deref()).bind(ping.scheme).bind(ping.method).bind(ping.ua)
+        .bind(body).bind(duration_ms)
+        .execute(c).await.map(|_| ()))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PingRow {
+    pub n: i64,
+    pub created: Ts,
+    pub kind: String,
+    pub exit_status: Option<i64>,
+    pub rid: Option<String>,
+    pub remote_addr: Option<String>,
+    pub scheme: String,
+    pub method: String,
+    pub ua: String,
+    pub body: Option<Vec<u8>>,
+    pub duration_ms: Option<i64>,
+}
+
+/// A check's most recent pings, newest first.
+pub async fn recent(db: &Db, check_id: i64, limit: i64) -> Result<Vec<PingRow>, sqlx::Error> {
+    const SQL: &str = "select n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
+                       body, duration_ms from pings where check_id = $1 order by n desc limit $2";
+    on_pool!(db, p => sqlx::query_as::<_, PingRow>(SQL).bind(check_id).bind(limit).fetch_all(p).await)
+}
+
+/// How many pings of a check are stored.
+pub async fn count(db: &Db, check_id: i64) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "select count(*) from pings where check_id = $1";
+    on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(check_id).fetch_one(p).await)
+}
