@@ -296,3 +296,20 @@ pub async fn exists_by_slug(db: &Db, ping_key: &str, slug: &str) -> Result<bool,
     let n = on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(&digest).bind(slug).fetch_one(p).await)?;
     Ok(n > 0)
 }
+
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<CheckRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", check_columns!(), " from checks where id = $1");
+    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(id).fetch_optional(p).await)
+}
+
+/// The ids of a project's checks with this slug.
+pub async fn ids_by_slug(db: &Db, project_id: i64, slug: &str) -> Result<Vec<i64>, sqlx::Error> {
+    const SQL: &str = "select id from checks where project_id = $1 and slug = $2 order by id";
+    on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(project_id).bind(slug).fetch_all(p).await)
+}
+
+/// The ids of the channels assigned to a check.
+pub async fn channel_ids(db: &Db, check_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    const SQL: &str = "select channel_id from check_channels where check_id = $1 order by channel_id";
+    on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(check_id).fetch_all(p).await)
+}

@@ -1,0 +1,262 @@
+//! The integration-test harness: the real app on a random port, against its own fresh
+//! database (a SQLite file, or a PostgreSQL schema), with a clock the test moves.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use overdue::app::{self, AppState, Roles, Running};
+use overdue::clock::TestClock;
+use overdue::config::Config;
+use overdue::jobs::scheduler::{Scheduler, TickReport};
+use overdue::store::checks::{self, CheckRow, CheckSpec};
+use overdue::store::flips::{self, FlipRow, QueuedNotification};
+use overdue::store::pings::{self, PingRow};
+use overdue::store::projects::{self, CreatedProject};
+use overdue::store::{Db, users};
+use sqlx::postgres::PgConnectOptions;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// Runs each listed test once on SQLite and once on PostgreSQL, as
+/// `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let $app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await;
+                    $body
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let $app = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await;
+                    $body
+                }
+            }
+        )*
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server PostgreSQL tests run against; each test gets its own schema in it.
+pub fn postgres_url() -> String {
+    std::env::var("OVERDUE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, migrated database of the given backend; dropped when the guard is.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Schema(String),
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("overdue-test-{id}.db"));
+                let url = format!("sqlite://{}", path.display());
+                let db = Db::connect(&url, 5).await.expect("open SQLite test database");
+                db.migrate().await.expect("migrate SQLite test database");
+                TestDb { db, url, cleanup: Cleanup::File(path) }
+            }
+            Backend::Postgres => {
+                let schema = format!("test_{id}");
+                let base = postgres_url();
+                let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL tests need a server at {base} (set OVERDUE_TEST_POSTGRES_URL); \
+                         .ci/run starts one. Connecting failed: {e}"
+                    )
+                });
+                sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
+                    .execute(&admin)
+                    .await
+                    .expect("create test schema");
+                admin.close().await;
+                let options = PgConnectOptions::from_str(&base)
+                    .expect("valid OVERDUE_TEST_POSTGRES_URL")
+                    .options([("search_path", schema.as_str())]);
+                let db = Db::connect_postgres(options, 8).await.expect("connect to test schema");
+                db.migrate().await.expect("migrate PostgreSQL test schema");
+                let url = format!("{base}?options=-c%20search_path%3D{schema}");
+                TestDb { db, url, cleanup: Cleanup::Schema(schema) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Schema(schema) => {
+                // A lock timeout keeps a test that left a transaction open from hanging here.
+                let sql = format!("set lock_timeout = '10s'; drop schema if exists {schema} cascade");
+                // Drop runs inside the test's runtime; use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    rt.block_on(async {
+                        let admin = sqlx::PgPool::connect(&postgres_url()).await.ok()?;
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&admin).await.ok()?;
+                        admin.close().await;
+                        Some(())
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, 30, 0).unwrap()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: TestClock,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    pub backend: Backend,
+    running: Option<Running>,
+    // Dropped last: the server closes before its database goes.
+    pub test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the app with settings changed by `configure`. The test drives the jobs.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let test_db = TestDb::new(backend).await;
+        let mut config = Config::from_sources("", "", |_| None).expect("default config");
+        config.database_url = test_db.url.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.min_timeout = 1;
+        configure(&mut config);
+        let clock = TestClock::new(t0());
+        let state = AppState::new(test_db.db.clone(), config, Arc::new(clock.clone()));
+        let running = app::start(state.clone(), Roles { http: true, jobs: false })
+            .await
+            .expect("start app");
+        let base = format!("http://{}", running.addr.expect("bound address"));
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        TestApp { base, clock, state, http, backend, running: Some(running), test_db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        use overdue::clock::Clock;
+        self.clock.now()
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock.advance(TimeDelta::seconds(secs));
+    }
+
+    /// A user and a project of theirs.
+    pub async fn project(&self) -> CreatedProject {
+        let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+        let user = users::create(self.db(), &email, None, self.now()).await.unwrap();
+        projects::create(self.db(), user, "Test project", self.now()).await.unwrap()
+    }
+
+    pub async fn check(&self, project: &CreatedProject, spec: CheckSpec) -> CheckRow {
+        let mut tx = self.db().begin_write().await.unwrap();
+        let row = checks::create(&mut tx, project.id, &spec, false, self.now()).await.unwrap();
+        tx.commit().await.unwrap();
+        row
+    }
+
+    /// A project with one default check (period 1 day, grace 1 hour).
+    pub async fn one_check(&self) -> (CreatedProject, CheckRow) {
+        let project = self.project().await;
+        let check = self.check(&project, CheckSpec::default()).await;
+        (project, check)
+    }
+
+    /// A webhook channel in the project, assigned to the check.
+    pub async fn channel_for(&self, project: &CreatedProject, check: &CheckRow) -> i64 {
+        let config = serde_json::json!({"url_down": "http://example.com/down"});
+        let id = projects::add_channel(self.db(), project.id, "webhook", "hook", &config, self.now())
+            .await
+            .unwrap();
+        projects::assign_channel(self.db(), check.id, id).await.unwrap();
+        id
+    }
+
+    pub async fn reload(&self, check: &CheckRow) -> CheckRow {
+        checks::find_by_uuid(self.db(), &check.uuid).await.unwrap().expect("check exists")
+    }
+
+    pub async fn pings(&self, check: &CheckRow) -> Vec<PingRow> {
+        pings::recent(self.db(), check.id, 10_000).await.unwrap()
+    }
+
+    pub async fn last_ping(&self, check: &CheckRow) -> PingRow {
+        self.pings(check).await.into_iter().next().expect("a ping was stored")
+    }
+
+    pub async fn flips(&self, check: &CheckRow) -> Vec<FlipRow> {
+        flips::list(self.db(), check.id, DateTime::UNIX_EPOCH).await.unwrap()
+    }
+
+    pub async fn outbox(&self, check: &CheckRow) -> Vec<QueuedNotification> {
+        flips::queued_for_check(self.db(), check.id).await.unwrap()
+    }
+
+    pub async fn tick(&self) -> TickReport {
+        Scheduler::new(&self.state).tick().await.expect("scheduler tick")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.http.post(self.url(path)).body(body).send().await.expect("request")
+    }
+
+    /// A GET and its status and body text.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.cancel.cancel();
+        }
+    }
+}

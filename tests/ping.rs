@@ -1,0 +1,374 @@
+//! Ping intake over HTTP, as curl and healthchecks.io clients use it.
+
+mod common;
+
+use common::TestApp;
+use overdue::store::checks::CheckSpec;
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+on_both_backends! {
+    async fn success_ping_answers_ok_with_healthchecks_headers_and_brings_a_new_check_up(app) {
+        let (_, check) = app.one_check().await;
+        let r = app.get(&format!("/ping/{}", check.uuid)).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(header(&r, "access-control-allow-origin"), "*");
+        assert_eq!(header(&r, "ping-body-limit"), "100000");
+        assert!(header(&r, "cache-control").contains("no-cache"));
+        assert_eq!(r.text().await.unwrap(), "OK");
+
+        let check = app.reload(&check).await;
+        assert_eq!(check.status, "up");
+        assert_eq!(check.n_pings, 1);
+        assert_eq!(check.last_ping.unwrap().0, app.now());
+        // Next expected one period later; down after the grace time too.
+        assert_eq!(check.alert_after.unwrap().0, app.now() + chrono::TimeDelta::seconds(86_400 + 3_600));
+        let flips = app.flips(&check).await;
+        assert_eq!(flips.len(), 1);
+        assert_eq!((flips[0].old_status.as_str(), flips[0].new_status.as_str()), ("new", "up"));
+        assert!(app.outbox(&check).await.is_empty(), "new -> up notifies nobody");
+    }
+
+    async fn trailing_slash_pings_like_the_bare_url(app) {
+        let (_, check) = app.one_check().await;
+        assert_eq!(app.get_text(&format!("/ping/{}/", check.uuid)).await, (200, "OK".into()));
+        assert_eq!(app.reload(&check).await.status, "up");
+    }
+
+    async fn unknown_uppercase_or_dashless_uuid_is_not_found(app) {
+        let (_, check) = app.one_check().await;
+        let unknown = uuid::Uuid::new_v4();
+        assert_eq!(app.get_text(&format!("/ping/{unknown}")).await, (404, "not found".into()));
+        let upper = check.uuid.to_uppercase();
+        assert_eq!(app.get_text(&format!("/ping/{upper}")).await.0, 404);
+        let dashless = check.uuid.replace('-', "");
+        assert_eq!(app.get_text(&format!("/ping/{dashless}")).await.0, 404);
+        assert_eq!(app.reload(&check).await.n_pings, 0);
+    }
+
+    async fn any_method_counts_and_is_recorded(app) {
+        let (_, check) = app.one_check().await;
+        let url = app.url(&format!("/ping/{}", check.uuid));
+        let r = app.http.head(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = app.http.put(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let methods: Vec<String> = app.pings(&check).await.into_iter().map(|p| p.method).collect();
+        assert_eq!(methods, ["PUT", "HEAD"]);
+    }
+
+    async fn post_body_is_stored_byte_exact_and_capped_at_the_limit(app) {
+        let (_, check) = app.one_check().await;
+        app.post(&format!("/ping/{}", check.uuid), "hello world").await;
+        let ping = app.last_ping(&check).await;
+        assert_eq!(ping.method, "POST");
+        assert_eq!(ping.body.as_deref(), Some(&b"hello world"[..]));
+
+        let not_utf8 = vec![0xff, 0xfe, b'o', b'k'];
+        app.post(&format!("/ping/{}", check.uuid), not_utf8.clone()).await;
+        assert_eq!(app.last_ping(&check).await.body, Some(not_utf8));
+
+        let big = vec![b'x'; 150_000];
+        let r = app.post(&format!("/ping/{}", check.uuid), big).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(app.last_ping(&check).await.body.unwrap().len(), 100_000);
+    }
+
+    async fn body_past_the_request_cap_is_refused_and_not_counted(app) {
+        let (_, check) = app.one_check().await;
+        let huge = vec![b'x'; 3_000_000];
+        let r = app.post(&format!("/ping/{}", check.uuid), huge).await;
+        assert_eq!(r.status(), 413);
+        assert_eq!(app.reload(&check).await.n_pings, 0);
+    }
+
+    async fn fail_on_up_check_goes_down_and_queues_one_notification_per_channel(app) {
+        let (project, check) = app.one_check().await;
+        let channel = app.channel_for(&project, &check).await;
+        app.get(&format!("/ping/{}", check.uuid)).await;
+        assert_eq!(app.get_text(&format!("/ping/{}/fail", check.uuid)).await, (200, "OK".into()));
+
+        let row = app.reload(&check).await;
+        assert_eq!(row.status, "down");
+        assert_eq!(row.alert_after, None);
+        let flips = app.flips(&check).await;
+        let last = flips.last().unwrap();
+        assert_eq!((last.old_status.as_str(), last.new_status.as_str(), last.reason.as_str()), ("up", "down", "fail"));
+        let outbox = app.outbox(&check).await;
+        assert_eq!(outbox.len(), 1);
+        assert_eq!((outbox[0].channel_id, outbox[0].status.as_str()), (channel, "down"));
+        assert_eq!(outbox[0].flip_id, last.id);
+    }
+
+    async fn second_fail_while_down_makes_no_flip_and_no_notification(app) {
+        let (project, check) = app.one_check().await;
+        app.channel_for(&project, &check).await;
+        app.get(&format!("/ping/{}/fail", check.uuid)).await;
+        app.get(&format!("/ping/{}/fail", check.uuid)).await;
+        assert_eq!(app.flips(&check).await.len(), 1);
+        assert_eq!(app.outbox(&check).await.len(), 1);
+        assert_eq!(app.reload(&check).await.n_pings, 2);
+    }
+
+    async fn success_on_down_check_comes_up_and_notifies_up(app) {
+        let (project, check) = app.one_check().await;
+        app.channel_for(&project, &check).await;
+        app.get(&format!("/ping/{}/fail", check.uuid)).await;
+        app.advance(600);
+        app.get(&format!("/ping/{}", check.uuid)).await;
+        assert_eq!(app.reload(&check).await.status, "up");
+        let statuses: Vec<String> = app.outbox(&check).await.into_iter().map(|n| n.status).collect();
+        assert_eq!(statuses, ["down", "up"]);
+    }
+
+    async fn channels_switched_off_for_a_direction_or_disabled_are_skipped(app) {
+        let (project, check) = app.one_check().await;
+        let quiet_on_down = app.channel_for(&project, &check).await;
+        overdue::store::projects::set_channel_flags(app.db(), quiet_on_down, true, false, false).await.unwrap();
+        let disabled = app.channel_for(&project, &check).await;
+        overdue::store::projects::set_channel_flags(app.db(), disabled, true, true, true).await.unwrap();
+        let loud = app.channel_for(&project, &check).await;
+        app.get(&format!("/ping/{}/fail", check.uuid)).await;
+        let channels: Vec<i64> = app.outbox(&check).await.into_iter().map(|n| n.channel_id).collect();
+        assert_eq!(channels, [loud]);
+    }
+
+    async fn start_on_new_check_marks_it_running_without_a_last_ping(app) {
+        let (_, check) = app.one_check().await;
+        assert_eq!(app.get_text(&format!("/ping/{}/start", check.uuid)).await.0, 200);
+        let row = app.reload(&check).await;
+        assert_eq!(row.status, "new");
+        assert_eq!(row.last_start.unwrap().0, app.now());
+        assert_eq!(row.last_ping, None);
+        assert_eq!(app.last_ping(&check).await.kind, "start");
+        // A run that never finishes goes down one grace time after it started.
+        assert_eq!(row.alert_after.unwrap().0, app.now() + chrono::TimeDelta::seconds(3_600));
+    }
+
+    async fn start_then_success_records_the_run_duration(app) {
+        let (_, check) = app.one_check().await;
+        app.get(&format!("/ping/{}/start", check.uuid)).await;
+        app.clock.advance(chrono::TimeDelta::milliseconds(2_500));
+        app.get(&format!("/ping/{}", check.uuid)).await;
+        let row = app.reload(&check).await;
+        assert_eq!(row.last_start, None);
+        assert_eq!(row.last_duration_ms, Some(2_500));
+        assert_eq!(app.last_ping(&check).await.duration_ms, Some(2_500));
+    }
+
+    async fn run_ids_pair_starts_with_their_own_completions(app) {
+        let (_, check) = app.one_check().await;
+        let a = "6a3c2d4e-1b7f-4c8a-9d0e-2f1a3b4c5d6e";
+        let b = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+        app.get(&format!("/ping/{}/start?rid={a}", check.uuid)).await;
+        app.advance(5);
+        app.get(&format!("/ping/{}?rid={b}", check.uuid)).await;
+        let row = app.reload(&check).await;
+        assert!(row.last_start.is_some(), "another run's success leaves this one running");
+        assert_eq!((row.status.as_str(), row.last_duration_ms), ("up", None));
+
+        app.advance(5);
+        app.get(&format!("/ping/{}?rid={a}", check.uuid)).await;
+        let row = app.reload(&check).await;
+        assert_eq!((row.last_start, row.last_duration_ms), (None, Some(10_000)));
+        assert_eq!(app.last_ping(&check).await.rid.as_deref(), Some(a));
+    }
+
+    async fn fail_with_another_run_id_ends_the_run_without_a_duration(app) {
+        let (_, check) = app.one_check().await;
+        app.get(&format!("/ping/{}/start?rid=6a3c2d4e-1b7f-4c8a-9d0e-2f1a3b4c5d6e", check.uuid)).await;
+        app.get(&format!("/ping/{}/fail?rid=0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", check.uuid)).await;
+        let row = app.reload(&check).await;
+        assert_eq!((row.status.as_str(), row.last_start, row.last_duration_ms), ("down", None, None));
+    }
+
+    async fn exit_status_zero_succeeds_nonzero_fails_and_above_255_is_refused(app) {
+        let (_, check) = app.one_check().await;
+        assert_eq!(app.get_text(&format!("/ping/{}/0", check.uuid)).await.0, 200);
+        let ping = app.last_ping(&check).await;
+        assert_eq!((ping.kind.as_str(), ping.exit_status), ("success", Some(0)));
+        assert_eq!(app.reload(&check).await.status, "up");
+        for code in [1, 255] {
+            assert_eq!(app.get_text(&format!("/ping/{}/{code}", check.uuid)).await.0, 200);
+            let ping = app.last_ping(&check).await;
+            assert_eq!((ping.kind.as_str(), ping.exit_status), ("fail", Some(code)));
+        }
+        assert_eq!(app.reload(&check).await.status, "down");
+        assert_eq!(app.get_text(&format!("/ping/{}/256", check.uuid)).await, (400, "invalid url format".into()));
+        assert_eq!(app.get_text(&format!("/ping/{}/abc", check.uuid)).await.0, 404);
+        assert_eq!(app.reload(&check).await.n_pings, 3);
+    }
+
+    async fn log_ping_is_recorded_but_changes_nothing(app) {
+        let (_, check) = app.one_check().await;
+        app.get(&format!("/ping/{}", check.uuid)).await;
+        let before = app.reload(&check).await;
+        app.advance(60);
+        assert_eq!(app.post(&format!("/ping/{}/log", check.uuid), "x").await.status(), 200);
+        let after = app.reload(&check).await;
+        assert_eq!((after.status.as_str(), after.last_ping, after.alert_after), ("up", before.last_ping, before.alert_after));
+        assert_eq!(app.last_ping(&check).await.kind, "log");
+        assert_eq!(app.flips(&check).await.len(), 1);
+    }
+
+    async fn bad_run_id_is_refused_and_uppercase_run_id_is_accepted(app) {
+        let (_, check) = app.one_check().await;
+        assert_eq!(app.get_text(&format!("/ping/{}?rid=12345", check.uuid)).await, (400, "invalid uuid format".into()));
+        // Lookup comes first: an unknown check with a bad rid is simply not found.
+        assert_eq!(app.get_text(&format!("/ping/{}?rid=12345", uuid::Uuid::new_v4())).await.0, 404);
+        let upper = "6A3C2D4E-1B7F-4C8A-9D0E-2F1A3B4C5D6E";
+        assert_eq!(app.get_text(&format!("/ping/{}/start?rid={upper}", check.uuid)).await.0, 200);
+        assert_eq!(app.last_ping(&check).await.rid.unwrap(), upper.to_lowercase());
+        assert_eq!(app.reload(&check).await.n_pings, 1);
+    }
+
+    async fn post_only_check_ignores_other_methods(app) {
+        let project = app.project().await;
+        let check = app.check(&project, CheckSpec { methods: "POST".into(), ..CheckSpec::default() }).await;
+        assert_eq!(app.get_text(&format!("/ping/{}", check.uuid)).await, (200, "OK".into()));
+        let row = app.reload(&check).await;
+        assert_eq!((row.status.as_str(), row.last_ping), ("new", None));
+        assert_eq!(app.last_ping(&check).await.kind, "ign");
+        app.post(&format!("/ping/{}", check.uuid), "").await;
+        assert_eq!(app.reload(&check).await.status, "up");
+    }
+
+    async fn paused_check_with_manual_resume_ignores_every_ping(app) {
+        let project = app.project().await;
+        let check = app.check(&project, CheckSpec { manual_resume: true, ..CheckSpec::default() }).await;
+        overdue::store::checks::pause(app.db(), &check.uuid, app.now()).await.unwrap();
+        for suffix in ["", "/fail", "/log", "/start"] {
+            assert_eq!(app.get_text(&format!("/ping/{}{suffix}", check.uuid)).await.0, 200);
+            assert_eq!(app.last_ping(&check).await.kind, "ign");
+        }
+        let row = app.reload(&check).await;
+        assert_eq!((row.status.as_str(), row.last_start), ("paused", None));
+    }
+
+    async fn paused_check_without_manual_resume_comes_up_silently(app) {
+        let (project, check) = app.one_check().await;
+        app.channel_for(&project, &check).await;
+        overdue::store::checks::pause(app.db(), &check.uuid, app.now()).await.unwrap();
+        app.get(&format!("/ping/{}", check.uuid)).await;
+        assert_eq!(app.reload(&check).await.status, "up");
+        assert!(app.outbox(&check).await.is_empty());
+    }
+
+    async fn body_keywords_classify_the_ping(app) {
+        let project = app.project().await;
+        let spec = CheckSpec {
+            filter_http_body: true,
+            success_kw: "SUCCESS".into(),
+            failure_kw: "FAIL, ERROR".into(),
+            ..CheckSpec::default()
+        };
+        let check = app.check(&project, spec).await;
+        let url = format!("/ping/{}", check.uuid);
+        for (body, expected) in [
+            (&b"hello"[..], "ign"),
+            (b"SUCCESS!", "success"),
+            (b"FAIL SUCCESS", "fail"),
+            (b"an ERROR", "fail"),
+            // Bytes that are not UTF-8 never fail the ping; what decodes still matches.
+            (b"\xff\xfe SUCCESS \xc3", "success"),
+        ] {
+            app.post(&url, body).await;
+            assert_eq!(app.last_ping(&check).await.kind, expected, "body {body:?}");
+        }
+    }
+
+    async fn default_fail_turns_unmatched_bodies_into_failures(app) {
+        let project = app.project().await;
+        let spec = CheckSpec {
+            filter_http_body: true,
+            filter_default_fail: true,
+            success_kw: "SUCCESS".into(),
+            ..CheckSpec::default()
+        };
+        let check = app.check(&project, spec).await;
+        app.get(&format!("/ping/{}", check.uuid)).await;
+        assert_eq!(app.last_ping(&check).await.kind, "fail");
+        assert_eq!(app.reload(&check).await.status, "down");
+    }
+
+    async fn client_address_scheme_and_user_agent_are_recorded(app) {
+        let (_, check) = app.one_check().await;
+        let url = app.url(&format!("/ping/{}", check.uuid));
+        app.http.get(&url).header("x-forwarded-for", "1.1.1.1, 2.2.2.2").header("x-forwarded-proto", "https")
+            .send().await.unwrap();
+        let ping = app.last_ping(&check).await;
+        assert_eq!((ping.remote_addr.as_deref(), ping.scheme.as_str()), (Some("1.1.1.1"), "https"));
+
+        app.http.get(&url).header("x-forwarded-for", "1.1.1.1:1234").send().await.unwrap();
+        assert_eq!(app.last_ping(&check).await.remote_addr.as_deref(), Some("1.1.1.1"));
+
+        app.http.get(&url).header("user-agent", "u".repeat(330)).send().await.unwrap();
+        let ping = app.last_ping(&check).await;
+        assert_eq!(ping.ua, "u".repeat(200));
+        assert_eq!((ping.remote_addr.as_deref(), ping.scheme.as_str()), (Some("127.0.0.1"), "http"));
+    }
+
+    async fn slug_urls_ping_by_project_key_and_slug(app) {
+        let project = app.project().await;
+        let check = app.check(&project, CheckSpec { slug: "foo".into(), ..CheckSpec::default() }).await;
+        let key = &project.ping_key;
+        assert_eq!(app.get_text(&format!("/ping/{key}/foo")).await, (200, "OK".into()));
+        assert_eq!(app.get_text(&format!("/ping/{key}/foo/fail")).await, (200, "OK".into()));
+        assert_eq!(app.get_text(&format!("/ping/{key}/foo/7")).await.0, 200);
+        assert_eq!(app.get_text(&format!("/ping/{key}/foo/start")).await.0, 200);
+        assert_eq!(app.reload(&check).await.n_pings, 4);
+        assert_eq!(app.get_text(&format!("/ping/{key}/bar")).await, (404, "not found".into()));
+        assert_eq!(app.get_text(&format!("/ping/{}/foo", "k".repeat(22))).await, (404, "not found".into()));
+        assert_eq!(app.get_text(&format!("/ping/{key}/Foo")).await, (400, "invalid url format".into()));
+        assert_eq!(app.get_text(&format!("/ping/{key}/foo/")).await.0, 404);
+        assert_eq!(app.get_text(&format!("/ping/{key}/foo/300")).await, (400, "invalid url format".into()));
+
+        app.check(&project, CheckSpec { slug: "foo".into(), ..CheckSpec::default() }).await;
+        assert_eq!(app.get_text(&format!("/ping/{key}/foo")).await, (409, "ambiguous slug".into()));
+    }
+
+    async fn create_param_provisions_a_check_with_all_channels_once(app) {
+        let (project, existing) = app.one_check().await;
+        let channel = app.channel_for(&project, &existing).await;
+        let key = &project.ping_key;
+        assert_eq!(app.get_text(&format!("/ping/{key}/new-job?create=1")).await, (201, "Created".into()));
+        assert_eq!(app.get_text(&format!("/ping/{key}/new-job?create=1")).await, (200, "OK".into()));
+        assert_eq!(app.get_text(&format!("/ping/{key}/other?create=yes")).await.0, 404);
+
+        let ids = overdue::store::checks::ids_by_slug(app.db(), project.id, "new-job").await.unwrap();
+        assert_eq!(ids.len(), 1);
+        let created = overdue::store::checks::find_by_id(app.db(), ids[0]).await.unwrap().unwrap();
+        assert_eq!((created.name.as_str(), created.slug.as_str(), created.n_pings), ("new-job", "new-job", 2));
+        assert_eq!((created.timeout, created.grace), (86_400, 3_600));
+        assert_eq!(overdue::store::checks::channel_ids(app.db(), created.id).await.unwrap(), [channel]);
+    }
+}
+
+mod limits {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn create_param_stops_at_twice_the_check_limit() {
+        for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+            let app = TestApp::spawn_with(backend, |c| c.check_limit = 1).await;
+            let (project, _) = app.one_check().await;
+            let key = &project.ping_key;
+            assert_eq!(app.get_text(&format!("/ping/{key}/second?create=1")).await.0, 201);
+            assert_eq!(app.get_text(&format!("/ping/{key}/third?create=1")).await, (404, "not found".into()));
+            assert!(overdue::store::checks::ids_by_slug(app.db(), project.id, "third").await.unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ping_body_limit_setting_caps_storage_and_is_advertised() {
+        for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+            let app = TestApp::spawn_with(backend, |c| c.ping_body_limit = 10).await;
+            let (_, check) = app.one_check().await;
+            let r = app.post(&format!("/ping/{}", check.uuid), "0123456789abcdef").await;
+            assert_eq!(header(&r, "ping-body-limit"), "10");
+            assert_eq!(app.last_ping(&check).await.body.as_deref(), Some(&b"0123456789"[..]));
+        }
+    }
+}
