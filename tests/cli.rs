@@ -25,19 +25,38 @@ fn stderr(o: &Output) -> String {
 }
 
 fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 #[test]
 fn every_command_has_help() {
-    for args in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["user", "create", "--help"], &["project", "create", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["user", "create", "--help"],
+        &["project", "create", "--help"],
+    ] {
         let out = overdue("sqlite://unused.db").args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert!(stdout(&out).contains("Usage:"), "{args:?}");
     }
-    let out = overdue("sqlite://unused.db").arg("--help").output().unwrap();
+    let out = overdue("sqlite://unused.db")
+        .arg("--help")
+        .output()
+        .unwrap();
     for command in ["serve", "migrate", "user", "project"] {
         assert!(stdout(&out).contains(command), "--help lists {command}");
     }
@@ -45,7 +64,10 @@ fn every_command_has_help() {
 
 #[test]
 fn bad_flag_is_refused_with_its_name() {
-    let out = overdue("sqlite://unused.db").args(["serve", "--jobs", "some"]).output().unwrap();
+    let out = overdue("sqlite://unused.db")
+        .args(["serve", "--jobs", "some"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--jobs"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"));
@@ -53,13 +75,27 @@ fn bad_flag_is_refused_with_its_name() {
 
 #[test]
 fn bad_setting_stops_with_one_line_naming_it() {
-    let out = overdue("sqlite://unused.db").env("OVERDUE_PING_BODY_LIMIT", "lots").arg("migrate").output().unwrap();
+    let out = overdue("sqlite://unused.db")
+        .env("OVERDUE_PING_BODY_LIMIT", "lots")
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr(&out), "error: OVERDUE_PING_BODY_LIMIT: \"lots\" is not a number of bytes\n");
+    assert_eq!(
+        stderr(&out),
+        "error: OVERDUE_PING_BODY_LIMIT: \"lots\" is not a number of bytes\n"
+    );
 
-    let out = overdue("mysql://root@localhost/x").arg("migrate").output().unwrap();
+    let out = overdue("mysql://root@localhost/x")
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("DATABASE_URL must start with sqlite:// or postgres://"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("DATABASE_URL must start with sqlite:// or postgres://"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -68,15 +104,33 @@ fn config_file_settings_apply_and_typos_are_caught() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("overdue.toml");
     std::fs::write(&file, "min_timout = 5\n").unwrap();
-    let out = overdue("sqlite://unused.db").arg("--config").arg(&file).arg("migrate").output().unwrap();
+    let out = overdue("sqlite://unused.db")
+        .arg("--config")
+        .arg(&file)
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("unknown setting \"min_timout\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown setting \"min_timout\""),
+        "{}",
+        stderr(&out)
+    );
 
     let db = dir.join("from-file.db");
-    std::fs::write(&file, format!("database_url = \"sqlite://{}\"\n", db.display())).unwrap();
+    std::fs::write(
+        &file,
+        format!("database_url = \"sqlite://{}\"\n", db.display()),
+    )
+    .unwrap();
     let mut cmd = overdue("");
     cmd.env_remove("DATABASE_URL");
-    let out = cmd.arg("--config").arg(&file).arg("migrate").output().unwrap();
+    let out = cmd
+        .arg("--config")
+        .arg(&file)
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(db.exists(), "the file's database_url was used");
     let _ = std::fs::remove_dir_all(&dir);
@@ -87,36 +141,92 @@ async fn user_and_project_creation_prints_the_keys_once(backend: Backend) {
     let url = test_db.url.clone();
     let out = tokio::task::spawn_blocking(move || {
         let out = run_with_stdin(
-            { let mut c = overdue(&url); c.args(["user", "create", "--email", "Ops@Example.com", "--password-stdin"]); c },
+            {
+                let mut c = overdue(&url);
+                c.args([
+                    "user",
+                    "create",
+                    "--email",
+                    "Ops@Example.com",
+                    "--password-stdin",
+                ]);
+                c
+            },
             "correct horse battery staple\n",
         );
         assert!(out.status.success(), "{}", stderr(&out));
-        assert!(stdout(&out).trim().parse::<i64>().is_ok(), "prints the user id: {}", stdout(&out));
+        assert!(
+            stdout(&out).trim().parse::<i64>().is_ok(),
+            "prints the user id: {}",
+            stdout(&out)
+        );
 
-        let again = run_with_stdin({ let mut c = overdue(&url); c.args(["user", "create", "--email", "ops@example.com"]); c }, "");
+        let again = run_with_stdin(
+            {
+                let mut c = overdue(&url);
+                c.args(["user", "create", "--email", "ops@example.com"]);
+                c
+            },
+            "",
+        );
         assert_eq!(again.status.code(), Some(1));
-        assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+        assert!(
+            stderr(&again).contains("already exists"),
+            "{}",
+            stderr(&again)
+        );
 
-        let nobody = overdue(&url).args(["project", "create", "--owner", "nobody@example.com", "--name", "X"]).output().unwrap();
+        let nobody = overdue(&url)
+            .args([
+                "project",
+                "create",
+                "--owner",
+                "nobody@example.com",
+                "--name",
+                "X",
+            ])
+            .output()
+            .unwrap();
         assert_eq!(nobody.status.code(), Some(1));
-        assert!(stderr(&nobody).contains("no user with email nobody@example.com"), "{}", stderr(&nobody));
+        assert!(
+            stderr(&nobody).contains("no user with email nobody@example.com"),
+            "{}",
+            stderr(&nobody)
+        );
 
-        overdue(&url).args(["project", "create", "--owner", "ops@example.com", "--name", "Backups"]).output().unwrap()
+        overdue(&url)
+            .args([
+                "project",
+                "create",
+                "--owner",
+                "ops@example.com",
+                "--name",
+                "Backups",
+            ])
+            .output()
+            .unwrap()
     })
     .await
     .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    let json: serde_json::Value =
+        serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
     let obj = json.as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["api_key", "api_key_readonly", "name", "ping_key", "uuid"]);
+    assert_eq!(
+        keys,
+        ["api_key", "api_key_readonly", "name", "ping_key", "uuid"]
+    );
     assert_eq!(json["name"], "Backups");
     assert_eq!(json["ping_key"].as_str().unwrap().len(), 22);
     assert_eq!(json["api_key"].as_str().unwrap().len(), 32);
     assert_ne!(json["api_key"], json["api_key_readonly"]);
 
-    let project = overdue::store::projects::find_by_uuid(&test_db.db, json["uuid"].as_str().unwrap()).await.unwrap();
+    let project =
+        overdue::store::projects::find_by_uuid(&test_db.db, json["uuid"].as_str().unwrap())
+            .await
+            .unwrap();
     assert_eq!(project.expect("project stored").name, "Backups");
 }
 
@@ -152,12 +262,23 @@ fn serve_starts_answers_and_stops_on_sigterm() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (health, ping) = rt.block_on(async {
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        let health = http.get(format!("http://{addr}/healthz")).send().await.unwrap();
-        let ping = http.get(format!("http://{addr}/ping/{}", uuid::Uuid::new_v4())).send().await.unwrap();
+        let health = http
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .unwrap();
+        let ping = http
+            .get(format!("http://{addr}/ping/{}", uuid::Uuid::new_v4()))
+            .send()
+            .await
+            .unwrap();
         (health.status().as_u16(), ping.status().as_u16())
     });
     assert_eq!((health, ping), (200, 404));
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "exits cleanly on SIGTERM: {status:?}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -6,7 +6,10 @@ use common::TestApp;
 use overdue::store::checks::CheckSpec;
 
 fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
 }
 
 on_both_backends! {
@@ -355,9 +358,22 @@ mod limits {
             let app = TestApp::spawn_with(backend, |c| c.check_limit = 1).await;
             let (project, _) = app.one_check().await;
             let key = &project.ping_key;
-            assert_eq!(app.get_text(&format!("/ping/{key}/second?create=1")).await.0, 201);
-            assert_eq!(app.get_text(&format!("/ping/{key}/third?create=1")).await, (404, "not found".into()));
-            assert!(overdue::store::checks::ids_by_slug(app.db(), project.id, "third").await.unwrap().is_empty());
+            assert_eq!(
+                app.get_text(&format!("/ping/{key}/second?create=1"))
+                    .await
+                    .0,
+                201
+            );
+            assert_eq!(
+                app.get_text(&format!("/ping/{key}/third?create=1")).await,
+                (404, "not found".into())
+            );
+            assert!(
+                overdue::store::checks::ids_by_slug(app.db(), project.id, "third")
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
         }
     }
 
@@ -366,9 +382,36 @@ mod limits {
         for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
             let app = TestApp::spawn_with(backend, |c| c.ping_body_limit = 10).await;
             let (_, check) = app.one_check().await;
-            let r = app.post(&format!("/ping/{}", check.uuid), "0123456789abcdef").await;
+            let r = app
+                .post(&format!("/ping/{}", check.uuid), "0123456789abcdef")
+                .await;
             assert_eq!(header(&r, "ping-body-limit"), "10");
-            assert_eq!(app.last_ping(&check).await.body.as_deref(), Some(&b"0123456789"[..]));
+            assert_eq!(
+                app.last_ping(&check).await.body.as_deref(),
+                Some(&b"0123456789"[..])
+            );
         }
+    }
+}
+
+on_both_backends! {
+    async fn overlapping_runs_each_get_their_own_duration(app) {
+        let (_, check) = app.one_check().await;
+        let a = "6a3c2d4e-1b7f-4c8a-9d0e-2f1a3b4c5d6e";
+        let b = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+        app.get(&format!("/ping/{}/start?rid={a}", check.uuid)).await;
+        app.advance(10);
+        app.get(&format!("/ping/{}/start?rid={b}", check.uuid)).await;
+        app.advance(5);
+        // Run A finishes while B is the check's latest start: still 15 s, from the log.
+        app.get(&format!("/ping/{}?rid={a}", check.uuid)).await;
+        assert_eq!(app.last_ping(&check).await.duration_ms, Some(15_000));
+        app.advance(5);
+        app.get(&format!("/ping/{}?rid={b}", check.uuid)).await;
+        assert_eq!(app.last_ping(&check).await.duration_ms, Some(10_000));
+        assert_eq!(app.reload(&check).await.last_duration_ms, Some(10_000));
+        // A second completion of run A has no open start to pair with.
+        app.get(&format!("/ping/{}?rid={a}", check.uuid)).await;
+        assert_eq!(app.last_ping(&check).await.duration_ms, None);
     }
 }

@@ -15,8 +15,20 @@ fn secs(n: i64) -> TimeDelta {
 /// Runs one statement with two instants bound as `$1` and `$2` and an id as `$3`.
 async fn exec(db: &Db, sql: &'static str, a: Option<Ts>, b: Option<Ts>, id: i64) {
     match db {
-        Db::Sqlite(p) => sqlx::query(sql).bind(a).bind(b).bind(id).execute(p).await.map(|_| ()),
-        Db::Postgres(p) => sqlx::query(sql).bind(a).bind(b).bind(id).execute(p).await.map(|_| ()),
+        Db::Sqlite(p) => sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()),
+        Db::Postgres(p) => sqlx::query(sql)
+            .bind(a)
+            .bind(b)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()),
     }
     .expect("statement");
 }
@@ -194,31 +206,66 @@ async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
     let app = TestApp::spawn(common::Backend::Postgres).await;
     let project = app.project().await;
     let channel = overdue::store::projects::add_channel(
-        app.db(), project.id, "webhook", "hook", &serde_json::json!({}), app.now(),
-    ).await.unwrap();
-    let Db::Postgres(pool) = app.db() else { unreachable!() };
+        app.db(),
+        project.id,
+        "webhook",
+        "hook",
+        &serde_json::json!({}),
+        app.now(),
+    )
+    .await
+    .unwrap();
+    let Db::Postgres(pool) = app.db() else {
+        unreachable!()
+    };
     let n = 3_000;
     let mut tx = app.db().begin_write().await.unwrap();
     for _ in 0..n {
-        checks::create(&mut tx, project.id, &CheckSpec::default(), false, app.now()).await.unwrap();
+        checks::create(&mut tx, project.id, &CheckSpec::default(), false, app.now())
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
-    sqlx::query("update checks set status = 'up', last_ping = $1, alert_after = $2 where project_id = $3")
-        .bind(Ts(app.now() - secs(90_000))).bind(Ts(app.now() - secs(10))).bind(project.id)
-        .execute(pool).await.unwrap();
+    sqlx::query(
+        "update checks set status = 'up', last_ping = $1, alert_after = $2 where project_id = $3",
+    )
+    .bind(Ts(app.now() - secs(90_000)))
+    .bind(Ts(app.now() - secs(10)))
+    .bind(project.id)
+    .execute(pool)
+    .await
+    .unwrap();
     sqlx::query("insert into check_channels (check_id, channel_id) select id, $1 from checks where project_id = $2")
         .bind(channel).bind(project.id).execute(pool).await.unwrap();
 
     // A second process: its own pool on the same database.
-    let other_db = Db::connect(&app.test_db.url, 8).await.expect("second connection pool");
-    let other_state = overdue::app::AppState { db: other_db, ..app.state.clone() };
+    let other_db = Db::connect(&app.test_db.url, 8)
+        .await
+        .expect("second connection pool");
+    let other_state = overdue::app::AppState {
+        db: other_db,
+        ..app.state.clone()
+    };
     let (first, second) = (Scheduler::new(&app.state), Scheduler::new(&other_state));
     let (a, b) = tokio::join!(first.tick(), second.tick());
     let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(a.flipped + b.flipped, n, "every check flipped once in all: {a:?} {b:?}");
+    assert_eq!(
+        a.flipped + b.flipped,
+        n,
+        "every check flipped once in all: {a:?} {b:?}"
+    );
 
-    let flips: i64 = sqlx::query_scalar("select count(*) from flips").fetch_one(pool).await.unwrap();
-    let per_check: i64 = sqlx::query_scalar("select count(distinct check_id) from flips").fetch_one(pool).await.unwrap();
-    let outbox: i64 = sqlx::query_scalar("select count(*) from notifications").fetch_one(pool).await.unwrap();
+    let flips: i64 = sqlx::query_scalar("select count(*) from flips")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let per_check: i64 = sqlx::query_scalar("select count(distinct check_id) from flips")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let outbox: i64 = sqlx::query_scalar("select count(*) from notifications")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!((flips, per_check, outbox), (n as i64, n as i64, n as i64));
 }

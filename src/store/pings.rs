@@ -4,7 +4,7 @@ use super::checks::{self, CheckRow, CheckSpec};
 use super::{Db, Ts, Tx, on_pool, on_tx, projects};
 use crate::domain::check::on_ping;
 use crate::domain::ping::{PingAction, PingKind, classify};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 /// Which check a ping is for.
@@ -76,8 +76,17 @@ pub async fn record(
     };
     let kind = classify(ping.action, ping.method, ping.body, &row.rules());
     let outcome = on_ping(&row.state(), kind, ping.rid, now);
+    let duration = match (outcome.duration, kind, ping.rid) {
+        (Some(d), _, _) => Some(d),
+        // Overlapping runs: the check remembers only the latest start, so pair this
+        // completion with its own run's start from the log.
+        (None, PingKind::Success | PingKind::Fail, Some(rid)) => {
+            open_start(&mut tx, row.id, rid, now - MAX_RUN).await?.map(|start| now - start)
+        }
+        _ => None,
+    };
     let n = checks::save_after_ping(&mut tx, row.id, &outcome.state).await?;
-    insert(&mut tx, row.id, n, kind, ping, outcome.duration.map(|d| d.num_milliseconds()), now).await?;
+    insert(&mut tx, row.id, n, kind, ping, duration.map(|d| d.num_milliseconds()), now).await?;
     if let Some(flip) = &outcome.flip {
         super::flips::record(&mut tx, row.id, flip).await?;
     }
@@ -87,6 +96,28 @@ pub async fn record(
         kind,
         alert_after: outcome.state.alert_after(),
     })
+}
+
+/// Runs longer than this are not paired with their start (as healthchecks.io).
+const MAX_RUN: TimeDelta = TimeDelta::hours(72);
+
+/// The latest start of run `rid` since `since` that no completion of the same run has
+/// closed yet.
+async fn open_start(
+    tx: &mut Tx,
+    check_id: i64,
+    rid: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    const SQL: &str = "select s.created from pings s where s.check_id = $1 and s.rid = $2 \
+                       and s.kind = 'start' and s.created >= $3 and not exists ( \
+                       select 1 from pings e where e.check_id = $1 and e.rid = $2 \
+                       and e.kind in ('success', 'fail') and e.n > s.n) \
+                       order by s.n desc limit 1";
+    let start = on_tx!(tx, c => sqlx::query_scalar::<_, Ts>(SQL)
+        .bind(check_id).bind(rid.to_string()).bind(Ts(since))
+        .fetch_optional(c).await)?;
+    Ok(start.map(|t| t.0))
 }
 
 enum SlugLookup {

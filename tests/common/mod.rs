@@ -71,9 +71,15 @@ impl TestDb {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("overdue-test-{id}.db"));
                 let url = format!("sqlite://{}", path.display());
-                let db = Db::connect(&url, 5).await.expect("open SQLite test database");
+                let db = Db::connect(&url, 5)
+                    .await
+                    .expect("open SQLite test database");
                 db.migrate().await.expect("migrate SQLite test database");
-                TestDb { db, url, cleanup: Cleanup::File(path) }
+                TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::File(path),
+                }
             }
             Backend::Postgres => {
                 let schema = format!("test_{id}");
@@ -92,10 +98,16 @@ impl TestDb {
                 let options = PgConnectOptions::from_str(&base)
                     .expect("valid OVERDUE_TEST_POSTGRES_URL")
                     .options([("search_path", schema.as_str())]);
-                let db = Db::connect_postgres(options, 8).await.expect("connect to test schema");
+                let db = Db::connect_postgres(options, 8)
+                    .await
+                    .expect("connect to test schema");
                 db.migrate().await.expect("migrate PostgreSQL test schema");
                 let url = format!("{base}?options=-c%20search_path%3D{schema}");
-                TestDb { db, url, cleanup: Cleanup::Schema(schema) }
+                TestDb {
+                    db,
+                    url,
+                    cleanup: Cleanup::Schema(schema),
+                }
             }
         }
     }
@@ -111,13 +123,20 @@ impl Drop for TestDb {
             }
             Cleanup::Schema(schema) => {
                 // A lock timeout keeps a test that left a transaction open from hanging here.
-                let sql = format!("set lock_timeout = '10s'; drop schema if exists {schema} cascade");
+                let sql =
+                    format!("set lock_timeout = '10s'; drop schema if exists {schema} cascade");
                 // Drop runs inside the test's runtime; use a thread with its own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
                     rt.block_on(async {
                         let admin = sqlx::PgPool::connect(&postgres_url()).await.ok()?;
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&admin).await.ok()?;
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                            .execute(&admin)
+                            .await
+                            .ok()?;
                         admin.close().await;
                         Some(())
                     })
@@ -158,12 +177,26 @@ impl TestApp {
         configure(&mut config);
         let clock = TestClock::new(t0());
         let state = AppState::new(test_db.db.clone(), config, Arc::new(clock.clone()));
-        let running = app::start(state.clone(), Roles { http: true, jobs: false })
-            .await
-            .expect("start app");
+        let running = app::start(
+            state.clone(),
+            Roles {
+                http: true,
+                jobs: false,
+            },
+        )
+        .await
+        .expect("start app");
         let base = format!("http://{}", running.addr.expect("bound address"));
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        TestApp { base, clock, state, http, backend, running: Some(running), test_db }
+        TestApp {
+            base,
+            clock,
+            state,
+            http,
+            backend,
+            running: Some(running),
+            test_db,
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -182,13 +215,19 @@ impl TestApp {
     /// A user and a project of theirs.
     pub async fn project(&self) -> CreatedProject {
         let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
-        let user = users::create(self.db(), &email, None, self.now()).await.unwrap();
-        projects::create(self.db(), user, "Test project", self.now()).await.unwrap()
+        let user = users::create(self.db(), &email, None, self.now())
+            .await
+            .unwrap();
+        projects::create(self.db(), user, "Test project", self.now())
+            .await
+            .unwrap()
     }
 
     pub async fn check(&self, project: &CreatedProject, spec: CheckSpec) -> CheckRow {
         let mut tx = self.db().begin_write().await.unwrap();
-        let row = checks::create(&mut tx, project.id, &spec, false, self.now()).await.unwrap();
+        let row = checks::create(&mut tx, project.id, &spec, false, self.now())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         row
     }
@@ -203,15 +242,27 @@ impl TestApp {
     /// A webhook channel in the project, assigned to the check.
     pub async fn channel_for(&self, project: &CreatedProject, check: &CheckRow) -> i64 {
         let config = serde_json::json!({"url_down": "http://example.com/down"});
-        let id = projects::add_channel(self.db(), project.id, "webhook", "hook", &config, self.now())
+        let id = projects::add_channel(
+            self.db(),
+            project.id,
+            "webhook",
+            "hook",
+            &config,
+            self.now(),
+        )
+        .await
+        .unwrap();
+        projects::assign_channel(self.db(), check.id, id)
             .await
             .unwrap();
-        projects::assign_channel(self.db(), check.id, id).await.unwrap();
         id
     }
 
     pub async fn reload(&self, check: &CheckRow) -> CheckRow {
-        checks::find_by_uuid(self.db(), &check.uuid).await.unwrap().expect("check exists")
+        checks::find_by_uuid(self.db(), &check.uuid)
+            .await
+            .unwrap()
+            .expect("check exists")
     }
 
     pub async fn pings(&self, check: &CheckRow) -> Vec<PingRow> {
@@ -219,11 +270,17 @@ impl TestApp {
     }
 
     pub async fn last_ping(&self, check: &CheckRow) -> PingRow {
-        self.pings(check).await.into_iter().next().expect("a ping was stored")
+        self.pings(check)
+            .await
+            .into_iter()
+            .next()
+            .expect("a ping was stored")
     }
 
     pub async fn flips(&self, check: &CheckRow) -> Vec<FlipRow> {
-        flips::list(self.db(), check.id, DateTime::UNIX_EPOCH).await.unwrap()
+        flips::list(self.db(), check.id, DateTime::UNIX_EPOCH)
+            .await
+            .unwrap()
     }
 
     pub async fn outbox(&self, check: &CheckRow) -> Vec<QueuedNotification> {
@@ -231,7 +288,10 @@ impl TestApp {
     }
 
     pub async fn tick(&self) -> TickReport {
-        Scheduler::new(&self.state).tick().await.expect("scheduler tick")
+        Scheduler::new(&self.state)
+            .tick()
+            .await
+            .expect("scheduler tick")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -243,7 +303,12 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
-        self.http.post(self.url(path)).body(body).send().await.expect("request")
+        self.http
+            .post(self.url(path))
+            .body(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// A GET and its status and body text.
