@@ -255,15 +255,16 @@ pub enum DeadlineOutcome {
 }
 
 pub fn on_deadline(state: &CheckState, now: DateTime<Utc>) -> DeadlineOutcome {
-    if state.status != Status::Down && state.status_at(now, false) == DisplayStatus::Down {
-        if let Some(deadline) = state.alert_after() {
-            return DeadlineOutcome::GoesDown(Flip {
-                at: deadline,
-                old: state.status,
-                new: Status::Down,
-                reason: FlipReason::Timeout,
-            });
-        }
+    if state.status != Status::Down
+        && state.status_at(now, false) == DisplayStatus::Down
+        && let Some(deadline) = state.alert_after()
+    {
+        return DeadlineOutcome::GoesDown(Flip {
+            at: deadline,
+            old: state.status,
+            new: Status::Down,
+            reason: FlipReason::Timeout,
+        });
     }
     DeadlineOutcome::Reschedule(state.alert_after())
 }

@@ -354,7 +354,11 @@ fn assert_changes_nothing(status: Status, kind: PingKind) {
 
     let out = on_ping(&state, kind, Some(rid_a()), now());
 
-    assert_eq!(runtime(&out.state), runtime(&state), "{status:?} + {kind:?}");
+    assert_eq!(
+        runtime(&out.state),
+        runtime(&state),
+        "{status:?} + {kind:?}"
+    );
     assert_eq!(out.state.alert_after(), state.alert_after());
     assert_eq!(out.flip, None);
     assert_eq!(out.duration, None);
@@ -458,7 +462,13 @@ fn start_rid_a_then_success_rid_a_records_duration_and_clears_last_start() {
 #[test]
 fn start_rid_a_then_fail_rid_a_records_duration_and_goes_down() {
     let started = now() - secs(90);
-    let state = on_ping(&check_with(Status::Up), PingKind::Start, Some(rid_a()), started).state;
+    let state = on_ping(
+        &check_with(Status::Up),
+        PingKind::Start,
+        Some(rid_a()),
+        started,
+    )
+    .state;
 
     let out = on_ping(&state, PingKind::Fail, Some(rid_a()), now());
 
@@ -490,7 +500,13 @@ fn start_rid_a_then_success_rid_b_keeps_running_without_duration_and_is_up() {
 #[test]
 fn start_rid_a_then_fail_rid_b_clears_last_start_without_duration_and_is_down() {
     let started = now() - secs(30);
-    let state = on_ping(&check_with(Status::Up), PingKind::Start, Some(rid_a()), started).state;
+    let state = on_ping(
+        &check_with(Status::Up),
+        PingKind::Start,
+        Some(rid_a()),
+        started,
+    )
+    .state;
 
     let out = on_ping(&state, PingKind::Fail, Some(rid_b()), now());
 
@@ -504,7 +520,13 @@ fn start_rid_a_then_fail_rid_b_clears_last_start_without_duration_and_is_down() 
 #[test]
 fn start_rid_a_then_success_without_rid_clears_last_start_without_duration() {
     let started = now() - secs(30);
-    let state = on_ping(&check_with(Status::Up), PingKind::Start, Some(rid_a()), started).state;
+    let state = on_ping(
+        &check_with(Status::Up),
+        PingKind::Start,
+        Some(rid_a()),
+        started,
+    )
+    .state;
 
     let out = on_ping(&state, PingKind::Success, None, now());
 
@@ -518,7 +540,13 @@ fn start_rid_a_then_success_without_rid_clears_last_start_without_duration() {
 #[test]
 fn start_rid_a_then_fail_without_rid_clears_last_start_without_duration() {
     let started = now() - secs(30);
-    let state = on_ping(&check_with(Status::Up), PingKind::Start, Some(rid_a()), started).state;
+    let state = on_ping(
+        &check_with(Status::Up),
+        PingKind::Start,
+        Some(rid_a()),
+        started,
+    )
+    .state;
 
     let out = on_ping(&state, PingKind::Fail, None, now());
 
@@ -565,7 +593,13 @@ fn start_leaves_last_ping_untouched_even_when_never_pinged() {
 fn second_start_replaces_the_first_start_and_its_rid() {
     let first = now() - secs(100);
     let second = now() - secs(40);
-    let state = on_ping(&check_with(Status::Up), PingKind::Start, Some(rid_a()), first).state;
+    let state = on_ping(
+        &check_with(Status::Up),
+        PingKind::Start,
+        Some(rid_a()),
+        first,
+    )
+    .state;
     let state = on_ping(&state, PingKind::Start, Some(rid_b()), second).state;
 
     assert_eq!(state.last_start, Some(second));
@@ -757,7 +791,10 @@ fn cron_check_that_can_never_fire_again_has_no_alert_after() {
 
     assert_eq!(state.grace_start(true), None);
     assert_eq!(state.alert_after(), None);
-    assert_eq!(state.status_at(now() + secs(400 * 86_400), false), DisplayStatus::Up);
+    assert_eq!(
+        state.status_at(now() + secs(400 * 86_400), false),
+        DisplayStatus::Up
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -771,12 +808,24 @@ fn up_check_is_up_until_grace_start_then_grace_then_down_at_grace_end() {
     let grace_start = at(2026, 1, 15, 11, 0, 0);
     let grace_end = at(2026, 1, 15, 11, 10, 0);
 
-    assert_eq!(state.status_at(at(2026, 1, 15, 10, 0, 0), false), DisplayStatus::Up);
-    assert_eq!(state.status_at(grace_start - secs(1), false), DisplayStatus::Up);
+    assert_eq!(
+        state.status_at(at(2026, 1, 15, 10, 0, 0), false),
+        DisplayStatus::Up
+    );
+    assert_eq!(
+        state.status_at(grace_start - secs(1), false),
+        DisplayStatus::Up
+    );
     assert_eq!(state.status_at(grace_start, false), DisplayStatus::Grace);
-    assert_eq!(state.status_at(grace_end - secs(1), false), DisplayStatus::Grace);
+    assert_eq!(
+        state.status_at(grace_end - secs(1), false),
+        DisplayStatus::Grace
+    );
     assert_eq!(state.status_at(grace_end, false), DisplayStatus::Down);
-    assert_eq!(state.status_at(grace_end + secs(86_400), false), DisplayStatus::Down);
+    assert_eq!(
+        state.status_at(grace_end + secs(86_400), false),
+        DisplayStatus::Down
+    );
 }
 
 #[test]
@@ -806,7 +855,10 @@ fn new_check_not_running_stays_new_forever() {
     let state = check_with(Status::New);
 
     assert_eq!(state.status_at(now(), false), DisplayStatus::New);
-    assert_eq!(state.status_at(now() + secs(10 * 86_400), true), DisplayStatus::New);
+    assert_eq!(
+        state.status_at(now() + secs(10 * 86_400), true),
+        DisplayStatus::New
+    );
 }
 
 #[test]
@@ -826,7 +878,11 @@ fn running_check_with_started_shows_started_until_the_run_expires() {
     for status in [Status::New, Status::Up, Status::Paused, Status::Down] {
         let state = running(status, started, None);
 
-        assert_eq!(state.status_at(started, true), DisplayStatus::Started, "{status:?}");
+        assert_eq!(
+            state.status_at(started, true),
+            DisplayStatus::Started,
+            "{status:?}"
+        );
         assert_eq!(
             state.status_at(started + secs(GRACE - 1), true),
             DisplayStatus::Started,
@@ -847,7 +903,11 @@ fn running_check_without_started_shows_its_underlying_status() {
     for (status, shown) in cases {
         let state = running(status, started, None);
 
-        assert_eq!(state.status_at(started + secs(60), false), shown, "{status:?}");
+        assert_eq!(
+            state.status_at(started + secs(60), false),
+            shown,
+            "{status:?}"
+        );
     }
 }
 
@@ -895,7 +955,10 @@ fn running_paused_check_is_down_past_last_start_plus_grace() {
     let state = running(Status::Paused, started, None);
     let expiry = started + secs(GRACE);
 
-    assert_eq!(state.status_at(expiry - secs(1), false), DisplayStatus::Paused);
+    assert_eq!(
+        state.status_at(expiry - secs(1), false),
+        DisplayStatus::Paused
+    );
     assert_eq!(state.status_at(expiry, false), DisplayStatus::Down);
     assert_eq!(state.status_at(expiry, true), DisplayStatus::Down);
 }
@@ -904,10 +967,22 @@ fn running_paused_check_is_down_past_last_start_plus_grace() {
 fn hourly_cron_pinged_at_half_past_is_in_grace_from_the_hour_and_down_after_grace() {
     let state = cron_up("0 * * * *", "UTC", at(2026, 1, 15, 10, 30, 0));
 
-    assert_eq!(state.status_at(at(2026, 1, 15, 10, 59, 59), false), DisplayStatus::Up);
-    assert_eq!(state.status_at(at(2026, 1, 15, 11, 0, 0), false), DisplayStatus::Grace);
-    assert_eq!(state.status_at(at(2026, 1, 15, 11, 59, 59), false), DisplayStatus::Grace);
-    assert_eq!(state.status_at(at(2026, 1, 15, 12, 0, 0), false), DisplayStatus::Down);
+    assert_eq!(
+        state.status_at(at(2026, 1, 15, 10, 59, 59), false),
+        DisplayStatus::Up
+    );
+    assert_eq!(
+        state.status_at(at(2026, 1, 15, 11, 0, 0), false),
+        DisplayStatus::Grace
+    );
+    assert_eq!(
+        state.status_at(at(2026, 1, 15, 11, 59, 59), false),
+        DisplayStatus::Grace
+    );
+    assert_eq!(
+        state.status_at(at(2026, 1, 15, 12, 0, 0), false),
+        DisplayStatus::Down
+    );
 }
 
 #[test]
@@ -942,7 +1017,12 @@ fn up_check_goes_down_when_the_deadline_is_noticed_exactly_on_time() {
 
     assert_eq!(
         out,
-        DeadlineOutcome::GoesDown(flip(deadline, Status::Up, Status::Down, FlipReason::Timeout))
+        DeadlineOutcome::GoesDown(flip(
+            deadline,
+            Status::Up,
+            Status::Down,
+            FlipReason::Timeout
+        ))
     );
 }
 
@@ -1096,7 +1176,10 @@ fn went_down_on_a_running_check_keeps_the_run_but_has_no_alert_after() {
     assert_eq!(down.last_start, Some(started));
     assert_eq!(down.last_start_rid, Some(rid_a()));
     assert_eq!(down.alert_after(), None);
-    assert_eq!(down.status_at(started + secs(GRACE), false), DisplayStatus::Down);
+    assert_eq!(
+        down.status_at(started + secs(GRACE), false),
+        DisplayStatus::Down
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1113,8 +1196,14 @@ fn assert_pauses(status: Status) {
     assert_eq!(next.last_start_rid, None);
     assert_eq!(next.last_ping, state.last_ping, "pause keeps last_ping");
     assert_eq!(next.alert_after(), None);
-    assert_eq!(next.status_at(now() + secs(86_400), false), DisplayStatus::Paused);
-    assert_eq!(flip_, flip(now(), status, Status::Paused, FlipReason::Pause));
+    assert_eq!(
+        next.status_at(now() + secs(86_400), false),
+        DisplayStatus::Paused
+    );
+    assert_eq!(
+        flip_,
+        flip(now(), status, Status::Paused, FlipReason::Pause)
+    );
     assert!(!flip_.notifies());
 }
 
@@ -1150,7 +1239,10 @@ fn resume_paused_check_gives_new_with_no_last_ping_and_reason_resume() {
     assert_eq!(next.last_start, None);
     assert_eq!(next.last_start_rid, None);
     assert_eq!(next.alert_after(), None);
-    assert_eq!(flip_, flip(now(), Status::Paused, Status::New, FlipReason::Resume));
+    assert_eq!(
+        flip_,
+        flip(now(), Status::Paused, Status::New, FlipReason::Resume)
+    );
     assert!(!flip_.notifies());
 }
 

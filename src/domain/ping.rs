@@ -116,8 +116,8 @@ pub fn classify(action: PingAction, method: &str, body: &[u8], rules: &PingRules
         kind = PingKind::Ignored;
     }
     if kind != PingKind::Ignored && rules.filter_body {
-        // Bytes that are not UTF-8 become replacement characters: they never match a
-        // keyword, and they never fail the ping.
+        // Bytes that are not UTF-8 become replacement characters: the text around them
+        // still matches, and they never fail the ping.
         let text = String::from_utf8_lossy(body);
         kind = if matches_any(&text, &rules.failure_kw) {
             PingKind::Fail
@@ -190,12 +190,11 @@ pub fn remote_addr(forwarded_for: Option<&str>, peer: Option<IpAddr>) -> Option<
         if let Ok(ip) = first.parse::<IpAddr>() {
             return Some(ip.to_string());
         }
-        if let Some((host, port)) = first.rsplit_once(':') {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
-                    return Some(ip.to_string());
-                }
-            }
+        if let Some((host, port)) = first.rsplit_once(':')
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(ip) = host.parse::<std::net::Ipv4Addr>()
+        {
+            return Some(ip.to_string());
         }
     }
     peer.map(|ip| ip.to_canonical().to_string())

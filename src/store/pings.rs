@@ -68,7 +68,7 @@ pub async fn record(
         },
         Target::Slug { ping_key, slug, create } => {
             match find_by_slug(&mut tx, ping_key, slug, create, limit, now).await? {
-                SlugLookup::Found(row, created) => (row, created),
+                SlugLookup::Found(row, created) => (*row, created),
                 SlugLookup::NotFound => return Ok(Recorded::NotFound),
                 SlugLookup::Ambiguous => return Ok(Recorded::AmbiguousSlug),
             }
@@ -121,7 +121,7 @@ async fn open_start(
 }
 
 enum SlugLookup {
-    Found(CheckRow, bool),
+    Found(Box<CheckRow>, bool),
     NotFound,
     Ambiguous,
 }
@@ -142,7 +142,7 @@ async fn find_by_slug(
         return Ok(SlugLookup::Ambiguous);
     }
     if let Some(row) = rows.pop() {
-        return Ok(SlugLookup::Found(row, false));
+        return Ok(SlugLookup::Found(Box::new(row), false));
     }
     let Some(spec) = create else {
         return Ok(SlugLookup::NotFound);
@@ -156,7 +156,7 @@ async fn find_by_slug(
         ..spec.clone()
     };
     let row = checks::create(tx, project.id, &spec, true, now).await?;
-    Ok(SlugLookup::Found(row, true))
+    Ok(SlugLookup::Found(Box::new(row), true))
 }
 
 async fn insert(
