@@ -3,7 +3,7 @@
 mod common;
 
 use common::TestApp;
-use overdue::store::checks::CheckSpec;
+use overdue::store::checks::CheckConfig;
 
 fn header(r: &reqwest::Response, name: &str) -> String {
     r.headers()
@@ -229,7 +229,7 @@ on_both_backends! {
 
     async fn post_only_check_ignores_other_methods(app) {
         let project = app.project().await;
-        let check = app.check(&project, CheckSpec { methods: "POST".into(), ..CheckSpec::default() }).await;
+        let check = app.check(&project, CheckConfig { methods: "POST".into(), ..CheckConfig::default() }).await;
         assert_eq!(app.get_text(&format!("/ping/{}", check.uuid)).await, (200, "OK".into()));
         let row = app.reload(&check).await;
         assert_eq!((row.status.as_str(), row.last_ping), ("new", None));
@@ -240,7 +240,7 @@ on_both_backends! {
 
     async fn paused_check_with_manual_resume_ignores_every_ping(app) {
         let project = app.project().await;
-        let check = app.check(&project, CheckSpec { manual_resume: true, ..CheckSpec::default() }).await;
+        let check = app.check(&project, CheckConfig { manual_resume: true, ..CheckConfig::default() }).await;
         overdue::store::checks::pause(app.db(), &check.uuid, app.now()).await.unwrap();
         for suffix in ["", "/fail", "/log", "/start"] {
             assert_eq!(app.get_text(&format!("/ping/{}{suffix}", check.uuid)).await.0, 200);
@@ -261,11 +261,11 @@ on_both_backends! {
 
     async fn body_keywords_classify_the_ping(app) {
         let project = app.project().await;
-        let spec = CheckSpec {
+        let spec = CheckConfig {
             filter_http_body: true,
             success_kw: "SUCCESS".into(),
             failure_kw: "FAIL, ERROR".into(),
-            ..CheckSpec::default()
+            ..CheckConfig::default()
         };
         let check = app.check(&project, spec).await;
         let url = format!("/ping/{}", check.uuid);
@@ -284,11 +284,11 @@ on_both_backends! {
 
     async fn default_fail_turns_unmatched_bodies_into_failures(app) {
         let project = app.project().await;
-        let spec = CheckSpec {
+        let spec = CheckConfig {
             filter_http_body: true,
             filter_default_fail: true,
             success_kw: "SUCCESS".into(),
-            ..CheckSpec::default()
+            ..CheckConfig::default()
         };
         let check = app.check(&project, spec).await;
         app.get(&format!("/ping/{}", check.uuid)).await;
@@ -315,7 +315,7 @@ on_both_backends! {
 
     async fn slug_urls_ping_by_project_key_and_slug(app) {
         let project = app.project().await;
-        let check = app.check(&project, CheckSpec { slug: "foo".into(), ..CheckSpec::default() }).await;
+        let check = app.check(&project, CheckConfig { slug: "foo".into(), ..CheckConfig::default() }).await;
         let key = &project.ping_key;
         assert_eq!(app.get_text(&format!("/ping/{key}/foo")).await, (200, "OK".into()));
         assert_eq!(app.get_text(&format!("/ping/{key}/foo/fail")).await, (200, "OK".into()));
@@ -328,7 +328,7 @@ on_both_backends! {
         assert_eq!(app.get_text(&format!("/ping/{key}/foo/")).await.0, 404);
         assert_eq!(app.get_text(&format!("/ping/{key}/foo/300")).await, (400, "invalid url format".into()));
 
-        app.check(&project, CheckSpec { slug: "foo".into(), ..CheckSpec::default() }).await;
+        app.check(&project, CheckConfig { slug: "foo".into(), ..CheckConfig::default() }).await;
         assert_eq!(app.get_text(&format!("/ping/{key}/foo")).await, (409, "ambiguous slug".into()));
     }
 

@@ -5,7 +5,7 @@ mod common;
 use chrono::{TimeDelta, TimeZone, Utc};
 use common::TestApp;
 use overdue::jobs::scheduler::Scheduler;
-use overdue::store::checks::{self, CheckSpec};
+use overdue::store::checks::{self, CheckConfig};
 use overdue::store::{Db, Ts};
 
 fn secs(n: i64) -> TimeDelta {
@@ -61,7 +61,7 @@ on_both_backends! {
 
     async fn cron_check_is_due_at_the_next_firing_plus_grace(app) {
         let project = app.project().await;
-        let spec = CheckSpec { kind: "cron".into(), schedule: "0 * * * *".into(), grace: 300, ..CheckSpec::default() };
+        let spec = CheckConfig { kind: "cron".into(), schedule: "0 * * * *".into(), grace: 300, ..CheckConfig::default() };
         let check = app.check(&project, spec).await;
         app.clock.set(Utc.with_ymd_and_hms(2026, 3, 2, 10, 30, 0).unwrap());
         app.get(&format!("/ping/{}", check.uuid)).await;
@@ -77,9 +77,9 @@ on_both_backends! {
 
     async fn cron_check_in_riga_follows_local_nine_oclock_across_dst(app) {
         let project = app.project().await;
-        let spec = CheckSpec {
+        let spec = CheckConfig {
             kind: "cron".into(), schedule: "0 9 * * *".into(), tz: "Europe/Riga".into(), grace: 60,
-            ..CheckSpec::default()
+            ..CheckConfig::default()
         };
         let check = app.check(&project, spec).await;
         // Pinged the evening before clocks go forward (2026-03-29, UTC+2 -> UTC+3).
@@ -92,7 +92,7 @@ on_both_backends! {
     async fn run_that_outlasts_its_grace_goes_down_whatever_the_status(app) {
         let project = app.project().await;
         for start_from in ["new", "up", "paused"] {
-            let check = app.check(&project, CheckSpec { grace: 60, ..CheckSpec::default() }).await;
+            let check = app.check(&project, CheckConfig { grace: 60, ..CheckConfig::default() }).await;
             match start_from {
                 "up" => { app.get(&format!("/ping/{}", check.uuid)).await; }
                 "paused" => { checks::pause(app.db(), &check.uuid, app.now()).await.unwrap(); }
@@ -135,7 +135,7 @@ on_both_backends! {
     async fn tick_handles_every_due_check_and_only_those(app) {
         let project = app.project().await;
         for i in 0..1_200 {
-            let check = app.check(&project, CheckSpec::default()).await;
+            let check = app.check(&project, CheckConfig::default()).await;
             // Even ones last pinged two days ago (due), odd ones just now (not due).
             let last_ping = if i % 2 == 0 { app.now() - secs(2 * 86_400) } else { app.now() };
             let deadline = last_ping + secs(86_400 + 3_600);
@@ -164,7 +164,7 @@ on_both_backends! {
 
     async fn run_loop_flips_a_due_check_without_being_ticked_by_hand(app) {
         let project = app.project().await;
-        let check = app.check(&project, CheckSpec { timeout: 60, grace: 60, ..CheckSpec::default() }).await;
+        let check = app.check(&project, CheckConfig { timeout: 60, grace: 60, ..CheckConfig::default() }).await;
         app.get(&format!("/ping/{}", check.uuid)).await;
         let cancel = tokio_util::sync::CancellationToken::new();
         let job = tokio::spawn(Scheduler::new(&app.state).run(cancel.clone()));
@@ -221,7 +221,7 @@ async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
     let n = 3_000;
     let mut tx = app.db().begin_write().await.unwrap();
     for _ in 0..n {
-        checks::create(&mut tx, project.id, &CheckSpec::default(), false, app.now())
+        checks::create(&mut tx, project.id, &CheckConfig::default(), false, app.now())
             .await
             .unwrap();
     }

@@ -37,12 +37,14 @@ create table api_keys (
 create table checks (
     id integer primary key,
     uuid text not null unique,
+    -- A stable public alias of the uuid for read-only API keys: sha1 of its first half.
+    unique_key text not null,
     project_id integer not null references projects (id) on delete cascade,
     name text not null default '',
     slug text not null default '',
     tags text not null default '',
     descr text not null default '',
-    kind text not null default 'simple' check (kind in ('simple', 'cron')),
+    kind text not null default 'simple' check (kind in ('simple', 'cron', 'oncalendar')),
     timeout integer not null default 86400,
     grace integer not null default 3600,
     schedule text not null default '* * * * *',
@@ -70,6 +72,7 @@ create table checks (
 
 create index checks_alert_after on checks (alert_after) where alert_after is not null;
 create index checks_project_slug on checks (project_id, slug);
+create index checks_project_unique_key on checks (project_id, unique_key);
 
 create table pings (
     id integer primary key,

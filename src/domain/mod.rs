@@ -1,8 +1,13 @@
 //! Pure logic: no I/O, no clock of its own. Everything here takes plain data and `now`
 //! and returns plain data, so it is tested without a database.
 
+pub mod badge;
 pub mod check;
+pub mod check_config;
+pub mod check_update;
 pub mod cron;
+pub mod oncalendar;
 pub mod keys;
 pub mod ping;
+pub mod prometheus;
 pub mod schedule;

@@ -1,6 +1,7 @@
 //! When a check expects its next ping: a fixed period, or a cron expression in a time zone.
 
 use super::cron::{CronError, CronSchedule};
+use super::oncalendar::{OnCalendarError, OnCalendarSchedule};
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use std::fmt;
@@ -19,6 +20,13 @@ pub enum Schedule {
     Cron {
         expr: String,
         cron: CronSchedule,
+        tz: Tz,
+    },
+    /// Expect a ping at each firing of systemd `OnCalendar` expressions, in `tz` unless
+    /// an expression names its own zone.
+    OnCalendar {
+        expr: String,
+        calendar: OnCalendarSchedule,
         tz: Tz,
     },
 }
@@ -40,6 +48,24 @@ impl Schedule {
         })
     }
 
+    pub fn oncalendar(expr: &str, tz: &str) -> Result<Self, ScheduleError> {
+        let calendar = OnCalendarSchedule::parse(expr).map_err(ScheduleError::OnCalendar)?;
+        let tz = parse_tz(tz)?;
+        Ok(Schedule::OnCalendar {
+            expr: expr.trim().to_string(),
+            calendar,
+            tz,
+        })
+    }
+
+    /// A schedule of the given kind: `cron` or `oncalendar` with its expression.
+    pub fn parse(kind: &str, expr: &str, tz: &str) -> Result<Self, ScheduleError> {
+        match kind {
+            "cron" => Schedule::cron(expr, tz),
+            _ => Schedule::oncalendar(expr, tz),
+        }
+    }
+
     /// The instant at which a check last pinged at `last_ping` becomes late.
     /// A cron check expects a ping at or after each firing: the first firing after the
     /// last ping is the deadline (so an early ping counts for the previous slot).
@@ -47,6 +73,7 @@ impl Schedule {
         match self {
             Schedule::Simple { timeout } => last_ping.checked_add_signed(*timeout),
             Schedule::Cron { cron, tz, .. } => cron.next_after(last_ping, *tz),
+            Schedule::OnCalendar { calendar, tz, .. } => calendar.next_after(last_ping, *tz),
         }
     }
 
@@ -54,6 +81,7 @@ impl Schedule {
         match self {
             Schedule::Simple { .. } => "simple",
             Schedule::Cron { .. } => "cron",
+            Schedule::OnCalendar { .. } => "oncalendar",
         }
     }
 }
@@ -61,6 +89,7 @@ impl Schedule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScheduleError {
     Cron(CronError),
+    OnCalendar(OnCalendarError),
     UnknownTimeZone(String),
 }
 
@@ -68,6 +97,7 @@ impl fmt::Display for ScheduleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ScheduleError::Cron(e) => write!(f, "not a valid cron expression: {e}"),
+            ScheduleError::OnCalendar(e) => write!(f, "not a valid OnCalendar expression: {e}"),
             ScheduleError::UnknownTimeZone(tz) => write!(f, "{tz:?} is not a known IANA time zone"),
         }
     }

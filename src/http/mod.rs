@@ -7,11 +7,17 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
+pub mod api;
+pub mod badges;
+pub mod metrics;
 pub mod ping;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ping::routes(&state.config))
+        .merge(api::routes())
+        .merge(badges::routes())
+        .merge(metrics::routes())
         .route("/healthz", get(healthz))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::domain::ping::{
     self, ActionError, MAX_METHOD_CHARS, MAX_USER_AGENT_CHARS, PingAction, SlugShape,
 };
-use crate::store::checks::{self, CheckSpec};
+use crate::store::checks::{self, CheckConfig};
 use crate::store::pings::{self, AutoCreateLimit, Incoming, Recorded, Target};
 use axum::Router;
 use axum::body::Bytes;
@@ -74,7 +74,7 @@ async fn ping(
         return reply(StatusCode::NOT_FOUND, "not found", config);
     };
     let query = Query::parse(query.as_deref().unwrap_or(""));
-    let create = query.create.then(CheckSpec::default);
+    let create = query.create.then(CheckConfig::default);
     let (target, action) = match parsed {
         Parsed::Uuid(uuid, action) => (Target::Uuid(uuid), action),
         Parsed::Slug(ping_key, slug, action) => match ping::slug_shape(slug) {

@@ -3,14 +3,15 @@
 use super::{Db, Ts, Tx, on_pool, on_tx, ts::opt};
 use crate::domain::check::{self, CheckState, Flip, NotPaused, Status};
 use crate::domain::ping::PingRules;
-use crate::domain::schedule::{DEFAULT_GRACE_SECS, DEFAULT_TIMEOUT_SECS, Schedule, ScheduleError};
+use crate::domain::schedule::{Schedule, ScheduleError};
+pub use crate::domain::check_config::CheckConfig;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 /// Every column of `checks`, in [`CheckRow`]'s order.
 macro_rules! check_columns {
     () => {
-        "id, uuid, project_id, name, slug, tags, descr, kind, timeout, grace, schedule, tz, \
+        "id, uuid, unique_key, project_id, name, slug, tags, descr, kind, timeout, grace, schedule, tz, \
          methods, manual_resume, filter_subject, filter_body, filter_http_body, \
          filter_default_fail, start_kw, success_kw, failure_kw, status, alert_after, last_ping, \
          last_start, last_start_rid, last_duration_ms, n_pings, badge_key, created"
@@ -22,6 +23,7 @@ pub(crate) use check_columns;
 pub struct CheckRow {
     pub id: i64,
     pub uuid: String,
+    pub unique_key: String,
     pub project_id: i64,
     pub name: String,
     pub slug: String,
@@ -52,12 +54,44 @@ pub struct CheckRow {
     pub created: Ts,
 }
 
+/// The read-only alias of a check: hex SHA-1 of the first 16 hex digits of its uuid,
+/// as healthchecks.io computes it, so read-only clients see the same keys.
+pub fn unique_key(uuid: &Uuid) -> String {
+    use sha1::{Digest, Sha1};
+    let simple = uuid.simple().to_string();
+    hex::encode(Sha1::digest(&simple.as_bytes()[..16]))
+}
+
 impl CheckRow {
+    /// The configuration part of the row.
+    pub fn config(&self) -> CheckConfig {
+        CheckConfig {
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+            tags: self.tags.clone(),
+            desc: self.descr.clone(),
+            kind: self.kind.clone(),
+            timeout: self.timeout,
+            grace: self.grace,
+            schedule: self.schedule.clone(),
+            tz: self.tz.clone(),
+            methods: self.methods.clone(),
+            manual_resume: self.manual_resume,
+            filter_subject: self.filter_subject,
+            filter_body: self.filter_body,
+            filter_http_body: self.filter_http_body,
+            filter_default_fail: self.filter_default_fail,
+            start_kw: self.start_kw.clone(),
+            success_kw: self.success_kw.clone(),
+            failure_kw: self.failure_kw.clone(),
+        }
+    }
+
     pub fn schedule(&self) -> Result<Schedule, ScheduleError> {
-        if self.kind == "cron" {
-            Schedule::cron(&self.schedule, &self.tz)
-        } else {
+        if self.kind == "simple" {
             Ok(Schedule::simple(self.timeout))
+        } else {
+            Schedule::parse(&self.kind, &self.schedule, &self.tz)
         }
     }
 
@@ -98,76 +132,32 @@ impl CheckRow {
     }
 }
 
-/// The configurable part of a check. `Default` is what an auto-provisioned check gets.
-#[derive(Debug, Clone)]
-pub struct CheckSpec {
-    pub name: String,
-    pub slug: String,
-    pub tags: String,
-    pub descr: String,
-    /// `simple` or `cron`.
-    pub kind: String,
-    pub timeout: i64,
-    pub grace: i64,
-    pub schedule: String,
-    pub tz: String,
-    pub methods: String,
-    pub manual_resume: bool,
-    pub filter_http_body: bool,
-    pub filter_default_fail: bool,
-    pub start_kw: String,
-    pub success_kw: String,
-    pub failure_kw: String,
-}
-
-impl Default for CheckSpec {
-    fn default() -> Self {
-        CheckSpec {
-            name: String::new(),
-            slug: String::new(),
-            tags: String::new(),
-            descr: String::new(),
-            kind: "simple".into(),
-            timeout: DEFAULT_TIMEOUT_SECS,
-            grace: DEFAULT_GRACE_SECS,
-            schedule: "* * * * *".into(),
-            tz: "UTC".into(),
-            methods: String::new(),
-            manual_resume: false,
-            filter_http_body: false,
-            filter_default_fail: false,
-            start_kw: String::new(),
-            success_kw: String::new(),
-            failure_kw: String::new(),
-        }
-    }
-}
-
 /// Creates a check in `project_id`; with `all_channels`, every channel of the project is
 /// assigned to it.
 pub async fn create(
     tx: &mut Tx,
     project_id: i64,
-    spec: &CheckSpec,
+    config: &CheckConfig,
     all_channels: bool,
     now: DateTime<Utc>,
 ) -> Result<CheckRow, sqlx::Error> {
     const SQL: &str = concat!(
-        "insert into checks (uuid, project_id, name, slug, tags, descr, kind, timeout, grace, \
-         schedule, tz, methods, manual_resume, filter_http_body, filter_default_fail, start_kw, \
-         success_kw, failure_kw, badge_key, created) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
-         returning ",
+        "insert into checks (uuid, unique_key, project_id, name, slug, tags, descr, kind, timeout, \
+         grace, schedule, tz, methods, manual_resume, filter_subject, filter_body, \
+         filter_http_body, filter_default_fail, start_kw, success_kw, failure_kw, badge_key, \
+         created) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21, $22, $23) returning ",
         check_columns!()
     );
-    let uuid = Uuid::new_v4().to_string();
+    let uuid = Uuid::new_v4();
     let badge_key = Uuid::new_v4().to_string();
     let row = on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL)
-        .bind(&uuid).bind(project_id).bind(&spec.name).bind(&spec.slug).bind(&spec.tags)
-        .bind(&spec.descr).bind(&spec.kind).bind(spec.timeout).bind(spec.grace)
-        .bind(&spec.schedule).bind(&spec.tz).bind(&spec.methods).bind(spec.manual_resume)
-        .bind(spec.filter_http_body).bind(spec.filter_default_fail).bind(&spec.start_kw)
-        .bind(&spec.success_kw).bind(&spec.failure_kw).bind(&badge_key).bind(Ts(now))
+        .bind(uuid.to_string()).bind(unique_key(&uuid)).bind(project_id).bind(&config.name)
+        .bind(&config.slug).bind(&config.tags).bind(&config.desc).bind(&config.kind).bind(config.timeout)
+        .bind(config.grace).bind(&config.schedule).bind(&config.tz).bind(&config.methods)
+        .bind(config.manual_resume).bind(config.filter_subject).bind(config.filter_body)
+        .bind(config.filter_http_body).bind(config.filter_default_fail).bind(&config.start_kw)
+        .bind(&config.success_kw).bind(&config.failure_kw).bind(&badge_key).bind(Ts(now))
         .fetch_one(c).await)?;
     if all_channels {
         const ASSIGN: &str = "insert into check_channels (check_id, channel_id) \
@@ -312,4 +302,87 @@ pub async fn ids_by_slug(db: &Db, project_id: i64, slug: &str) -> Result<Vec<i64
 pub async fn channel_ids(db: &Db, check_id: i64) -> Result<Vec<i64>, sqlx::Error> {
     const SQL: &str = "select channel_id from check_channels where check_id = $1 order by channel_id";
     on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(check_id).fetch_all(p).await)
+}
+
+/// A project's checks, oldest first.
+pub async fn list_by_project(db: &Db, project_id: i64) -> Result<Vec<CheckRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", check_columns!(), " from checks where project_id = $1 order by id");
+    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).fetch_all(p).await)
+}
+
+/// A check of the project by its read-only alias.
+pub async fn find_by_unique_key(db: &Db, project_id: i64, unique_key: &str) -> Result<Option<CheckRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "select ", check_columns!(), " from checks where project_id = $1 and unique_key = $2 order by id limit 1"
+    );
+    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).bind(unique_key).fetch_optional(p).await)
+}
+
+/// Stores a new configuration for a locked check and recomputes its deadline under the
+/// new schedule; returns the updated row.
+pub async fn save_config(tx: &mut Tx, id: i64, config: &CheckConfig) -> Result<CheckRow, sqlx::Error> {
+    const SQL: &str = "update checks set name = $2, slug = $3, tags = $4, descr = $5, kind = $6, \
+                       timeout = $7, grace = $8, schedule = $9, tz = $10, methods = $11, \
+                       manual_resume = $12, filter_subject = $13, filter_body = $14, \
+                       filter_http_body = $15, filter_default_fail = $16, start_kw = $17, \
+                       success_kw = $18, failure_kw = $19 where id = $1";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(id).bind(&config.name).bind(&config.slug).bind(&config.tags).bind(&config.desc)
+        .bind(&config.kind).bind(config.timeout).bind(config.grace).bind(&config.schedule)
+        .bind(&config.tz).bind(&config.methods).bind(config.manual_resume)
+        .bind(config.filter_subject).bind(config.filter_body).bind(config.filter_http_body)
+        .bind(config.filter_default_fail).bind(&config.start_kw).bind(&config.success_kw)
+        .bind(&config.failure_kw)
+        .execute(c).await.map(|_| ()))?;
+    let mut row = reload(tx, id).await?;
+    let alert_after = row.state().alert_after().map(Ts);
+    if alert_after != row.alert_after {
+        const DEADLINE: &str = "update checks set alert_after = $2 where id = $1";
+        on_tx!(tx, c => sqlx::query(DEADLINE).bind(id).bind(alert_after).execute(c).await.map(|_| ()))?;
+        row.alert_after = alert_after;
+    }
+    Ok(row)
+}
+
+/// Replaces the channels assigned to a check.
+pub async fn set_channels(tx: &mut Tx, check_id: i64, channel_ids: &[i64]) -> Result<(), sqlx::Error> {
+    const CLEAR: &str = "delete from check_channels where check_id = $1";
+    const ADD: &str = "insert into check_channels (check_id, channel_id) values ($1, $2)";
+    on_tx!(tx, c => sqlx::query(CLEAR).bind(check_id).execute(c).await.map(|_| ()))?;
+    for channel_id in channel_ids {
+        on_tx!(tx, c => sqlx::query(ADD).bind(check_id).bind(channel_id).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// The uuids of the channels assigned to each check of a project, sorted.
+pub async fn channel_uuids_by_check(
+    db: &Db,
+    project_id: i64,
+) -> Result<std::collections::HashMap<i64, Vec<String>>, sqlx::Error> {
+    const SQL: &str = "select cc.check_id, ch.uuid from check_channels cc \
+                       join channels ch on ch.id = cc.channel_id \
+                       where ch.project_id = $1 order by cc.check_id, ch.uuid";
+    let rows = on_pool!(db, p => sqlx::query_as::<_, (i64, String)>(SQL).bind(project_id).fetch_all(p).await)?;
+    let mut map: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for (check_id, uuid) in rows {
+        map.entry(check_id).or_default().push(uuid);
+    }
+    Ok(map)
+}
+
+/// Locks a check by id inside a write transaction (see [`lock_by_uuid`]).
+pub async fn lock_by_id(tx: &mut Tx, id: i64) -> Result<Option<CheckRow>, sqlx::Error> {
+    const SQLITE: &str = concat!("select ", check_columns!(), " from checks where id = $1");
+    const PG: &str = concat!("select ", check_columns!(), " from checks where id = $1 for update");
+    match tx {
+        Tx::Sqlite(t) => sqlx::query_as::<_, CheckRow>(SQLITE).bind(id).fetch_optional(&mut **t).await,
+        Tx::Postgres(t) => sqlx::query_as::<_, CheckRow>(PG).bind(id).fetch_optional(&mut **t).await,
+    }
+}
+
+/// A project's checks, inside a transaction (for `unique` upserts).
+pub async fn list_by_project_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<CheckRow>, sqlx::Error> {
+    const SQL: &str = concat!("select ", check_columns!(), " from checks where project_id = $1 order by id");
+    on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).fetch_all(c).await)
 }

@@ -60,3 +60,18 @@ pub async fn queued_for_check(db: &Db, check_id: i64) -> Result<Vec<QueuedNotifi
                        where check_id = $1 order by id";
     on_pool!(db, p => sqlx::query_as::<_, QueuedNotification>(SQL).bind(check_id).fetch_all(p).await)
 }
+
+/// A check's flips in `[start, end)`, newest first, as the flips API lists them.
+pub async fn list_between(
+    db: &Db,
+    check_id: i64,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+) -> Result<Vec<FlipRow>, sqlx::Error> {
+    const SQL: &str = "select id, created, old_status, new_status, reason from flips \
+                       where check_id = $1 and ($2 is null or created >= $2) \
+                       and ($3 is null or created < $3) order by id desc";
+    on_pool!(db, p => sqlx::query_as::<_, FlipRow>(SQL)
+        .bind(check_id).bind(start.map(Ts)).bind(end.map(Ts))
+        .fetch_all(p).await)
+}

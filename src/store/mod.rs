@@ -9,6 +9,8 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub mod badges;
+pub mod channels;
 pub mod checks;
 pub mod deadlines;
 pub mod flips;

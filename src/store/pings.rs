@@ -1,6 +1,6 @@
 //! Recording pings: the one transaction on the hot path, and reading them back.
 
-use super::checks::{self, CheckRow, CheckSpec};
+use super::checks::{self, CheckRow, CheckConfig};
 use super::{Db, Ts, Tx, on_pool, on_tx, projects};
 use crate::domain::check::on_ping;
 use crate::domain::ping::{PingAction, PingKind, classify};
@@ -15,7 +15,7 @@ pub enum Target<'a> {
         ping_key: &'a str,
         slug: &'a str,
         /// Create the check if the project has none with this slug (`?create=1`).
-        create: Option<&'a CheckSpec>,
+        create: Option<&'a CheckConfig>,
     },
 }
 
@@ -130,7 +130,7 @@ async fn find_by_slug(
     tx: &mut Tx,
     ping_key: &str,
     slug: &str,
-    create: Option<&CheckSpec>,
+    create: Option<&CheckConfig>,
     limit: AutoCreateLimit,
     now: DateTime<Utc>,
 ) -> Result<SlugLookup, sqlx::Error> {
@@ -150,7 +150,7 @@ async fn find_by_slug(
     if checks::count_owned_by(tx, project.owner_id).await? >= limit.max_owned_checks {
         return Ok(SlugLookup::NotFound);
     }
-    let spec = CheckSpec {
+    let spec = CheckConfig {
         name: slug.to_string(),
         slug: slug.to_string(),
         ..spec.clone()
@@ -206,4 +206,11 @@ pub async fn recent(db: &Db, check_id: i64, limit: i64) -> Result<Vec<PingRow>, 
 pub async fn count(db: &Db, check_id: i64) -> Result<i64, sqlx::Error> {
     const SQL: &str = "select count(*) from pings where check_id = $1";
     on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(check_id).fetch_one(p).await)
+}
+
+/// The body of ping `n` of a check, if that ping is stored and has one.
+pub async fn body(db: &Db, check_id: i64, n: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    const SQL: &str = "select body from pings where check_id = $1 and n = $2";
+    let body = on_pool!(db, p => sqlx::query_scalar::<_, Option<Vec<u8>>>(SQL).bind(check_id).bind(n).fetch_optional(p).await)?;
+    Ok(body.flatten())
 }

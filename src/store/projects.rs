@@ -111,3 +111,16 @@ pub async fn assign_channel(db: &Db, check_id: i64, channel_id: i64) -> Result<(
     const SQL: &str = "insert into check_channels (check_id, channel_id) values ($1, $2) on conflict do nothing";
     on_pool!(db, p => sqlx::query(SQL).bind(check_id).bind(channel_id).execute(p).await.map(|_| ()))
 }
+
+/// The project an API key belongs to, and whether the key is read-only.
+pub async fn find_by_api_key(db: &Db, key: &str) -> Result<Option<(i64, bool)>, sqlx::Error> {
+    const SQL: &str = "select project_id, read_only from api_keys where key_hash = $1";
+    let digest = keys::digest(key);
+    on_pool!(db, p => sqlx::query_as::<_, (i64, bool)>(SQL).bind(&digest).fetch_optional(p).await)
+}
+
+/// The owner of a project.
+pub async fn owner_of(tx: &mut Tx, project_id: i64) -> Result<i64, sqlx::Error> {
+    const SQL: &str = "select owner_id from projects where id = $1";
+    on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).bind(project_id).fetch_one(c).await)
+}

@@ -7,7 +7,7 @@ use overdue::app::{self, AppState, Roles, Running};
 use overdue::clock::TestClock;
 use overdue::config::Config;
 use overdue::jobs::scheduler::{Scheduler, TickReport};
-use overdue::store::checks::{self, CheckRow, CheckSpec};
+use overdue::store::checks::{self, CheckConfig, CheckRow};
 use overdue::store::flips::{self, FlipRow, QueuedNotification};
 use overdue::store::pings::{self, PingRow};
 use overdue::store::projects::{self, CreatedProject};
@@ -223,7 +223,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn check(&self, project: &CreatedProject, spec: CheckSpec) -> CheckRow {
+    pub async fn check(&self, project: &CreatedProject, spec: CheckConfig) -> CheckRow {
         let mut tx = self.db().begin_write().await.unwrap();
         let row = checks::create(&mut tx, project.id, &spec, false, self.now())
             .await
@@ -235,7 +235,7 @@ impl TestApp {
     /// A project with one default check (period 1 day, grace 1 hour).
     pub async fn one_check(&self) -> (CreatedProject, CheckRow) {
         let project = self.project().await;
-        let check = self.check(&project, CheckSpec::default()).await;
+        let check = self.check(&project, CheckConfig::default()).await;
         (project, check)
     }
 

@@ -1,0 +1,204 @@
+//! `/api/v{1,2,3}/checks/…`: list, create, read, update, delete, pause, resume.
+
+use super::auth::{Access, Auth, authorize, json_object};
+use super::error::ApiError;
+use super::json::{self, View};
+use super::ApiVersion;
+use crate::app::AppState;
+use crate::domain::check::NotPaused;
+use crate::domain::check_config::{CheckConfig, tag_list};
+use crate::domain::check_update::{self, ChannelSelection, CheckUpdate, NamedChannel};
+use crate::domain::ping::is_canonical_uuid;
+use crate::store::checks::{self, CheckRow};
+use crate::store::{Tx, channels};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+type ApiResult = Result<(StatusCode, Json<Value>), ApiError>;
+
+fn ok(value: Value) -> ApiResult {
+    Ok((StatusCode::OK, Json(value)))
+}
+
+pub fn view<'a>(app: &'a AppState, version: ApiVersion, auth: Auth) -> View<'a> {
+    View {
+        site_root: &app.config.site_root,
+        version: version.0,
+        read_only: auth.read_only,
+        now: app.clock.now(),
+    }
+}
+
+/// A check as the API shows it to this caller.
+async fn render(app: &AppState, row: &CheckRow, version: ApiVersion, auth: Auth) -> Result<Value, ApiError> {
+    let channels = if auth.read_only {
+        Vec::new()
+    } else {
+        checks::channel_uuids_by_check(&app.db, row.project_id)
+            .await?
+            .remove(&row.id)
+            .unwrap_or_default()
+    };
+    Ok(json::check(row, &channels, view(app, version, auth)))
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    version: ApiVersion,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult {
+    let auth = authorize(&app, &headers, None, Access::Read).await?;
+    let tags: Vec<&str> = params.iter().filter(|(k, _)| k == "tag").map(|(_, v)| v.as_str()).collect();
+    let slug = params.iter().find(|(k, _)| k == "slug").map(|(_, v)| v.as_str()).filter(|s| !s.is_empty());
+    let rows = checks::list_by_project(&app.db, auth.project_id).await?;
+    let mut channels = if auth.read_only {
+        Default::default()
+    } else {
+        checks::channel_uuids_by_check(&app.db, auth.project_id).await?
+    };
+    let view = view(&app, version, auth);
+    let list: Vec<Value> = rows
+        .iter()
+        .filter(|r| slug.is_none_or(|s| r.slug == s))
+        .filter(|r| {
+            let own = tag_list(&r.tags);
+            tags.iter().all(|t| own.contains(t))
+        })
+        .map(|r| json::check(r, &channels.remove(&r.id).unwrap_or_default(), view))
+        .collect();
+    ok(json!({ "checks": list }))
+}
+
+/// Finds a check of the caller's project by uuid or, where allowed, by its read-only
+/// alias: 404 if there is none, 403 if it belongs to another project.
+pub async fn find(app: &AppState, auth: Auth, code: &str, by_unique_key: bool) -> Result<CheckRow, ApiError> {
+    if is_canonical_uuid(code, false) {
+        let row = checks::find_by_uuid(&app.db, code).await?.ok_or(ApiError::NotFound)?;
+        return if row.project_id == auth.project_id { Ok(row) } else { Err(ApiError::Forbidden) };
+    }
+    if by_unique_key && code.len() == 40 && code.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return checks::find_by_unique_key(&app.db, auth.project_id, code).await?.ok_or(ApiError::NotFound);
+    }
+    Err(ApiError::NotFound)
+}
+
+pub async fn get(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, Path(code): Path<String>) -> ApiResult {
+    let auth = authorize(&app, &headers, None, Access::Read).await?;
+    let row = find(&app, auth, &code, true).await?;
+    ok(render(&app, &row, version, auth).await?)
+}
+
+pub async fn create(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
+    let update = check_update::parse(&body, app.config.min_timeout).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let selection = resolve_channels(&app, auth.project_id, &update).await?;
+
+    let mut tx = app.db.begin_write().await?;
+    let existing = if update.unique_fields_present() {
+        checks::list_by_project_tx(&mut tx, auth.project_id)
+            .await?
+            .into_iter()
+            .find(|row| update.matches_unique(&row.config()))
+    } else {
+        None
+    };
+    let (row, status) = match existing {
+        Some(row) => (apply(&mut tx, row, &update, version).await?, StatusCode::OK),
+        None => {
+            let owner = crate::store::projects::owner_of(&mut tx, auth.project_id).await?;
+            if checks::count_owned_by(&mut tx, owner).await? >= app.config.check_limit {
+                return Err(ApiError::Limit("checks limit exceeded"));
+            }
+            let mut config = CheckConfig::default();
+            update.apply(&mut config, version.0);
+            let row = checks::create(&mut tx, auth.project_id, &config, false, app.clock.now()).await?;
+            (row, StatusCode::CREATED)
+        }
+    };
+    if let Some(selection) = &selection {
+        set_channels(&mut tx, &row, selection).await?;
+    }
+    tx.commit().await?;
+    Ok((status, Json(render(&app, &row, version, auth).await?)))
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    version: ApiVersion,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_object(&body)?;
+    let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
+    let row = find(&app, auth, &code, false).await?;
+    let update = check_update::parse(&body, app.config.min_timeout).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let selection = resolve_channels(&app, auth.project_id, &update).await?;
+    let mut tx = app.db.begin_write().await?;
+    // Locked again: it may have been deleted since it was found.
+    let row = checks::lock_by_id(&mut tx, row.id).await?.ok_or(ApiError::NotFound)?;
+    let row = apply(&mut tx, row, &update, version).await?;
+    if let Some(selection) = &selection {
+        set_channels(&mut tx, &row, selection).await?;
+    }
+    tx.commit().await?;
+    ok(render(&app, &row, version, auth).await?)
+}
+
+async fn apply(tx: &mut Tx, row: CheckRow, update: &CheckUpdate, version: ApiVersion) -> Result<CheckRow, ApiError> {
+    let mut config = row.config();
+    if update.apply(&mut config, version.0) {
+        Ok(checks::save_config(tx, row.id, &config).await?)
+    } else {
+        Ok(row)
+    }
+}
+
+async fn resolve_channels(app: &AppState, project_id: i64, update: &CheckUpdate) -> Result<Option<ChannelSelection>, ApiError> {
+    let Some(spec) = &update.channels else { return Ok(None) };
+    let rows = channels::list(&app.db, project_id).await?;
+    let named: Vec<NamedChannel> = rows.iter().map(|c| NamedChannel { id: c.id, uuid: &c.uuid, name: &c.name }).collect();
+    match check_update::resolve_channels(spec, &named) {
+        Ok(ChannelSelection::All) => Ok(Some(ChannelSelection::Ids(rows.iter().map(|c| c.id).collect()))),
+        Ok(selection) => Ok(Some(selection)),
+        Err(message) => Err(ApiError::BadRequest(message)),
+    }
+}
+
+async fn set_channels(tx: &mut Tx, row: &CheckRow, selection: &ChannelSelection) -> Result<(), ApiError> {
+    if let ChannelSelection::Ids(ids) = selection {
+        checks::set_channels(tx, row.id, ids).await?;
+    }
+    Ok(())
+}
+
+pub async fn delete(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, Path(code): Path<String>) -> ApiResult {
+    let auth = authorize(&app, &headers, None, Access::Write).await?;
+    let row = find(&app, auth, &code, false).await?;
+    let shown = render(&app, &row, version, auth).await?;
+    checks::delete(&app.db, row.id).await?;
+    ok(shown)
+}
+
+pub async fn pause(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, Path(code): Path<String>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
+    let row = find(&app, auth, &code, false).await?;
+    let row = checks::pause(&app.db, &row.uuid, app.clock.now()).await?.ok_or(ApiError::NotFound)?;
+    ok(render(&app, &row, version, auth).await?)
+}
+
+pub async fn resume(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, Path(code): Path<String>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
+    let row = find(&app, auth, &code, false).await?;
+    match checks::resume(&app.db, &row.uuid, app.clock.now()).await?.ok_or(ApiError::NotFound)? {
+        Ok(row) => ok(render(&app, &row, version, auth).await?),
+        Err(NotPaused) => Err(ApiError::Conflict("check is not paused")),
+    }
+}

@@ -1,0 +1,98 @@
+//! A project's checks for Prometheus to scrape: `/projects/<uuid>/metrics/<key>`, the
+//! legacy `/projects/<uuid>/checks/metrics/<key>`, and `/projects/<uuid>/metrics/` with
+//! `Authorization: Bearer <key>`.
+//!
+//! Only the project's read-only key is accepted, so a scrape config never holds a key that
+//! can change anything. Unlike healthchecks.io, the project in the URL must be the key's.
+
+use crate::app::AppState;
+use crate::domain::keys::API_KEY_LEN;
+use crate::domain::prometheus::{self, CheckSample};
+use crate::store::{badges, checks, projects};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/projects/{uuid}/metrics/{key}", get(by_path))
+        .route("/projects/{uuid}/checks/metrics/{key}", get(by_path))
+        .route("/projects/{uuid}/metrics/", get(by_bearer))
+}
+
+#[derive(Debug)]
+enum MetricsError {
+    /// 400: the key cannot be an API key (its length is not 32).
+    BadKey,
+    /// 401: no bearer token.
+    NoKey,
+    /// 403: an unknown key, a read-write key, or another project's key.
+    Forbidden,
+    Internal(sqlx::Error),
+}
+
+impl From<sqlx::Error> for MetricsError {
+    fn from(e: sqlx::Error) -> Self {
+        MetricsError::Internal(e)
+    }
+}
+
+impl IntoResponse for MetricsError {
+    fn into_response(self) -> Response {
+        match self {
+            MetricsError::BadKey => StatusCode::BAD_REQUEST.into_response(),
+            MetricsError::NoKey => StatusCode::UNAUTHORIZED.into_response(),
+            MetricsError::Forbidden => StatusCode::FORBIDDEN.into_response(),
+            MetricsError::Internal(e) => {
+                tracing::error!(error = %e, "Prometheus metrics request failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
+}
+
+async fn by_path(
+    State(app): State<AppState>,
+    Path((uuid, key)): Path<(String, String)>,
+) -> Result<Response, MetricsError> {
+    metrics(&app, &uuid, &key).await
+}
+
+async fn by_bearer(
+    State(app): State<AppState>,
+    Path(uuid): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, MetricsError> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(MetricsError::NoKey)?;
+    metrics(&app, &uuid, key.trim()).await
+}
+
+async fn metrics(app: &AppState, uuid: &str, key: &str) -> Result<Response, MetricsError> {
+    if key.chars().count() != API_KEY_LEN {
+        return Err(MetricsError::BadKey);
+    }
+    let project_id = match projects::find_by_api_key(&app.db, key).await? {
+        Some((project_id, true)) => project_id,
+        _ => return Err(MetricsError::Forbidden),
+    };
+    if badges::project_id_by_uuid(&app.db, uuid).await? != Some(project_id) {
+        return Err(MetricsError::Forbidden);
+    }
+    let rows = checks::list_by_project(&app.db, project_id).await?;
+    let now = app.clock.now();
+    let samples: Vec<CheckSample<'_>> = rows
+        .iter()
+        .map(|r| CheckSample::observe(&r.name, &r.tags, &r.unique_key, &r.state(), r.n_pings, now))
+        .collect();
+    Ok((
+        [(header::CONTENT_TYPE, prometheus::CONTENT_TYPE)],
+        prometheus::render(&samples),
+    )
+        .into_response())
+}

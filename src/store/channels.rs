@@ -1,0 +1,78 @@
+//! Channels: where a project's notifications go.
+
+use super::{Db, Ts, on_pool};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChannelRow {
+    pub id: i64,
+    pub uuid: String,
+    pub project_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub config: String,
+    pub notify_up: bool,
+    pub notify_down: bool,
+    pub disabled: bool,
+    pub last_error: Option<String>,
+    pub created: Ts,
+}
+
+macro_rules! select_channels {
+    ($rest:literal) => {
+        concat!(
+            "select id, uuid, project_id, kind, name, config, notify_up, notify_down, disabled, \
+             last_error, created from channels ",
+            $rest
+        )
+    };
+}
+
+/// A project's channels, oldest first.
+pub async fn list(db: &Db, project_id: i64) -> Result<Vec<ChannelRow>, sqlx::Error> {
+    const SQL: &str = select_channels!("where project_id = $1 order by id");
+    on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(project_id).fetch_all(p).await)
+}
+
+pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ChannelRow>, sqlx::Error> {
+    const SQL: &str = select_channels!("where uuid = $1");
+    on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(uuid).fetch_optional(p).await)
+}
+
+/// The fields of a channel its owner sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelFields {
+    pub kind: String,
+    pub name: String,
+    /// The kind's configuration, as JSON text.
+    pub config: String,
+    pub notify_up: bool,
+    pub notify_down: bool,
+}
+
+pub async fn create(db: &Db, project_id: i64, fields: &ChannelFields, now: DateTime<Utc>) -> Result<ChannelRow, sqlx::Error> {
+    const INSERT: &str = "insert into channels (uuid, project_id, kind, name, config, notify_up, \
+                          notify_down, created) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                          returning id, uuid, project_id, kind, name, config, notify_up, \
+                          notify_down, disabled, last_error, created";
+    on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(INSERT)
+        .bind(Uuid::new_v4().to_string()).bind(project_id).bind(&fields.kind).bind(&fields.name)
+        .bind(&fields.config).bind(fields.notify_up).bind(fields.notify_down).bind(Ts(now))
+        .fetch_one(p).await)
+}
+
+/// Replaces a channel's settings; a changed channel is enabled again and its last error
+/// forgotten, since the change is usually the fix.
+pub async fn update(db: &Db, id: i64, fields: &ChannelFields) -> Result<(), sqlx::Error> {
+    const SQL: &str = "update channels set kind = $2, name = $3, config = $4, notify_up = $5, \
+                       notify_down = $6, disabled = false, last_error = null where id = $1";
+    on_pool!(db, p => sqlx::query(SQL)
+        .bind(id).bind(&fields.kind).bind(&fields.name).bind(&fields.config)
+        .bind(fields.notify_up).bind(fields.notify_down)
+        .execute(p).await.map(|_| ()))
+}
+
+pub async fn delete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    on_pool!(db, p => sqlx::query("delete from channels where id = $1").bind(id).execute(p).await.map(|_| ()))
+}
