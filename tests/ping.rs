@@ -415,3 +415,39 @@ on_both_backends! {
         assert_eq!(app.last_ping(&check).await.duration_ms, None);
     }
 }
+
+on_both_backends! {
+    async fn create_param_takes_the_schedule_and_channels_from_the_url(app) {
+        let (project, existing) = app.one_check().await;
+        let ops = app.channel_for(&project, &existing).await;
+        let key = &project.ping_key;
+        let path = format!("/ping/{key}/nightly?create=1&schedule=0+3+*+*+*&tz=Europe%2FRiga&grace=600&channels=");
+        assert_eq!(app.get_text(&path).await, (201, "Created".into()));
+        let id = overdue::store::checks::ids_by_slug(app.db(), project.id, "nightly").await.unwrap()[0];
+        let row = overdue::store::checks::find_by_id(app.db(), id).await.unwrap().unwrap();
+        assert_eq!((row.kind.as_str(), row.schedule.as_str(), row.tz.as_str(), row.grace), ("cron", "0 3 * * *", "Europe/Riga", 600));
+        assert!(overdue::store::checks::channel_ids(app.db(), id).await.unwrap().is_empty());
+
+        let path = format!("/ping/{key}/hourly?create=1&timeout=3600&channels=*");
+        assert_eq!(app.get_text(&path).await.0, 201);
+        let id = overdue::store::checks::ids_by_slug(app.db(), project.id, "hourly").await.unwrap()[0];
+        let row = overdue::store::checks::find_by_id(app.db(), id).await.unwrap().unwrap();
+        assert_eq!((row.kind.as_str(), row.timeout), ("simple", 3600));
+        assert_eq!(overdue::store::checks::channel_ids(app.db(), id).await.unwrap(), [ops]);
+    }
+
+    async fn create_param_settings_are_validated_like_the_api(app) {
+        let project = app.project().await;
+        let key = &project.ping_key;
+        for (query, message) in [
+            ("timeout=abc", "json validation error: timeout is not a number"),
+            ("grace=0", "json validation error: grace is too small"),
+            ("schedule=not+cron", "json validation error: schedule is not a valid cron or OnCalendar expression"),
+            ("tz=Mars%2FBase", "json validation error: tz is not a valid timezone"),
+            ("channels=nope", "invalid channel identifier: nope"),
+        ] {
+            assert_eq!(app.get_text(&format!("/ping/{key}/job?create=1&{query}")).await, (400, message.into()), "{query}");
+        }
+        assert!(overdue::store::checks::ids_by_slug(app.db(), project.id, "job").await.unwrap().is_empty());
+    }
+}

@@ -7,7 +7,9 @@ use crate::domain::ping::{
     self, ActionError, MAX_METHOD_CHARS, MAX_USER_AGENT_CHARS, PingAction, SlugShape,
 };
 use crate::store::checks::{self, CheckConfig};
-use crate::store::pings::{self, AutoCreateLimit, Incoming, Recorded, Target};
+use crate::domain::check_update;
+use crate::store::pings::{self, AutoCreate, AutoCreateLimit, Incoming, Recorded, Target};
+use serde_json::{Map, Value};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
@@ -74,7 +76,10 @@ async fn ping(
         return reply(StatusCode::NOT_FOUND, "not found", config);
     };
     let query = Query::parse(query.as_deref().unwrap_or(""));
-    let create = query.create.then(CheckConfig::default);
+    let create = match query.auto_create(config.min_timeout) {
+        Ok(create) => create,
+        Err(message) => return reply_owned(StatusCode::BAD_REQUEST, message, config),
+    };
     let (target, action) = match parsed {
         Parsed::Uuid(uuid, action) => (Target::Uuid(uuid), action),
         Parsed::Slug(ping_key, slug, action) => match ping::slug_shape(slug) {
@@ -142,6 +147,7 @@ async fn record(
         }
         Ok(Recorded::NotFound) => reply(StatusCode::NOT_FOUND, "not found", config),
         Ok(Recorded::AmbiguousSlug) => reply(StatusCode::CONFLICT, "ambiguous slug", config),
+        Ok(Recorded::BadChannels(message)) => reply_owned(StatusCode::BAD_REQUEST, message, config),
         Err(e) => storage_failure(e, config),
     }
 }
@@ -163,6 +169,10 @@ fn storage_failure(e: sqlx::Error, config: &Config) -> Response {
 }
 
 fn reply(status: StatusCode, body: &'static str, config: &Config) -> Response {
+    reply_owned(status, body.to_string(), config)
+}
+
+fn reply_owned(status: StatusCode, body: String, config: &Config) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
@@ -184,28 +194,52 @@ enum RidParam {
 struct Query {
     rid: RidParam,
     create: bool,
+    /// Settings for a check that `create=1` provisions: timeout, grace, schedule, tz, channels.
+    settings: Map<String, Value>,
 }
 
 impl Query {
-    /// Reads `rid` and `create`; other parameters are ignored, as are malformed pairs.
+    /// Reads `rid`, `create` and the settings of an auto-created check; other
+    /// parameters are ignored.
     fn parse(raw: &str) -> Query {
         let mut q = Query {
             rid: RidParam::Absent,
             create: false,
+            settings: Map::new(),
         };
-        for pair in raw.split('&') {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match key {
+        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+            match key.as_ref() {
                 "rid" => {
-                    q.rid = match ping::parse_rid(value) {
+                    q.rid = match ping::parse_rid(&value) {
                         Some(rid) => RidParam::Valid(rid),
                         None => RidParam::Invalid,
                     }
                 }
                 "create" => q.create = value == "1",
+                // Numbers stay strings when they are not numbers, so validation names them.
+                "timeout" | "grace" => {
+                    let v = value.parse::<i64>().map_or_else(|_| Value::String(value.to_string()), Value::from);
+                    q.settings.insert(key.to_string(), v);
+                }
+                "schedule" | "tz" | "channels" => {
+                    q.settings.insert(key.to_string(), Value::String(value.to_string()));
+                }
                 _ => {}
             }
         }
         q
+    }
+
+    /// With `create=1`: how to set up the check if it does not exist yet, validated
+    /// with the Management API's rules and messages. All channels unless `channels` says.
+    fn auto_create(&self, min_timeout: i64) -> Result<Option<AutoCreate>, String> {
+        if !self.create {
+            return Ok(None);
+        }
+        let update = check_update::parse(&self.settings, min_timeout).map_err(|e| e.to_string())?;
+        let mut config = CheckConfig::default();
+        update.apply(&mut config, 3);
+        let channels = update.channels.unwrap_or_else(|| "*".to_string());
+        Ok(Some(AutoCreate { config, channels }))
     }
 }

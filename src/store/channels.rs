@@ -1,6 +1,6 @@
 //! Channels: where a project's notifications go.
 
-use super::{Db, Ts, on_pool};
+use super::{Db, Ts, Tx, on_pool, on_tx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -33,6 +33,12 @@ macro_rules! select_channels {
 pub async fn list(db: &Db, project_id: i64) -> Result<Vec<ChannelRow>, sqlx::Error> {
     const SQL: &str = select_channels!("where project_id = $1 order by id");
     on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(project_id).fetch_all(p).await)
+}
+
+/// A project's channels, inside a transaction.
+pub async fn list_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<ChannelRow>, sqlx::Error> {
+    const SQL: &str = select_channels!("where project_id = $1 order by id");
+    on_tx!(tx, c => sqlx::query_as::<_, ChannelRow>(SQL).bind(project_id).fetch_all(c).await)
 }
 
 pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ChannelRow>, sqlx::Error> {

@@ -1,7 +1,8 @@
 //! Recording pings: the one transaction on the hot path, and reading them back.
 
 use super::checks::{self, CheckRow, CheckConfig};
-use super::{Db, Ts, Tx, on_pool, on_tx, projects};
+use super::{Db, Ts, Tx, channels, on_pool, on_tx, projects};
+use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
 use crate::domain::check::on_ping;
 use crate::domain::ping::{PingAction, PingKind, classify};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -15,7 +16,7 @@ pub enum Target<'a> {
         ping_key: &'a str,
         slug: &'a str,
         /// Create the check if the project has none with this slug (`?create=1`).
-        create: Option<&'a CheckConfig>,
+        create: Option<&'a AutoCreate>,
     },
 }
 
@@ -42,6 +43,17 @@ pub enum Recorded {
     },
     NotFound,
     AmbiguousSlug,
+    /// `?create=1` named channels the project does not have (the message says which).
+    BadChannels(String),
+}
+
+/// How a check created by its first ping (`?create=1`) is set up.
+#[derive(Debug, Clone)]
+pub struct AutoCreate {
+    /// Its configuration; name and slug are the URL's slug.
+    pub config: CheckConfig,
+    /// Which of the project's channels it gets, as the API's `channels` field.
+    pub channels: String,
 }
 
 /// Limits that apply to auto-provisioned checks.
@@ -71,6 +83,7 @@ pub async fn record(
                 SlugLookup::Found(row, created) => (*row, created),
                 SlugLookup::NotFound => return Ok(Recorded::NotFound),
                 SlugLookup::Ambiguous => return Ok(Recorded::AmbiguousSlug),
+                SlugLookup::BadChannels(message) => return Ok(Recorded::BadChannels(message)),
             }
         }
     };
@@ -124,13 +137,14 @@ enum SlugLookup {
     Found(Box<CheckRow>, bool),
     NotFound,
     Ambiguous,
+    BadChannels(String),
 }
 
 async fn find_by_slug(
     tx: &mut Tx,
     ping_key: &str,
     slug: &str,
-    create: Option<&CheckConfig>,
+    create: Option<&AutoCreate>,
     limit: AutoCreateLimit,
     now: DateTime<Utc>,
 ) -> Result<SlugLookup, sqlx::Error> {
@@ -144,18 +158,29 @@ async fn find_by_slug(
     if let Some(row) = rows.pop() {
         return Ok(SlugLookup::Found(Box::new(row), false));
     }
-    let Some(spec) = create else {
+    let Some(auto) = create else {
         return Ok(SlugLookup::NotFound);
     };
     if checks::count_owned_by(tx, project.owner_id).await? >= limit.max_owned_checks {
         return Ok(SlugLookup::NotFound);
     }
-    let spec = CheckConfig {
+    let available = channels::list_tx(tx, project.id).await?;
+    let named: Vec<NamedChannel> = available
+        .iter()
+        .map(|c| NamedChannel { id: c.id, uuid: &c.uuid, name: &c.name })
+        .collect();
+    let channel_ids = match resolve_channels(&auto.channels, &named) {
+        Ok(ChannelSelection::All) => available.iter().map(|c| c.id).collect(),
+        Ok(ChannelSelection::Ids(ids)) => ids,
+        Err(message) => return Ok(SlugLookup::BadChannels(message)),
+    };
+    let config = CheckConfig {
         name: slug.to_string(),
         slug: slug.to_string(),
-        ..spec.clone()
+        ..auto.config.clone()
     };
-    let row = checks::create(tx, project.id, &spec, true, now).await?;
+    let row = checks::create(tx, project.id, &config, false, now).await?;
+    checks::set_channels(tx, row.id, &channel_ids).await?;
     Ok(SlugLookup::Found(Box::new(row), true))
 }
 
