@@ -103,7 +103,9 @@ pub async fn start(state: AppState, roles: Roles) -> anyhow::Result<Running> {
     if roles.http {
         let listener = tokio::net::TcpListener::bind(state.config.listen)
             .await
-            .with_context(|| format!("cannot listen on {} (OVERDUE_LISTEN)", state.config.listen))?;
+            .with_context(|| {
+                format!("cannot listen on {} (OVERDUE_LISTEN)", state.config.listen)
+            })?;
         addr = Some(listener.local_addr()?);
         let router = crate::http::router(state.clone());
         let stop = cancel.clone();

@@ -17,6 +17,8 @@ pub struct Config {
     pub min_timeout: i64,
     pub check_limit: i64,
     pub db_max_connections: u32,
+    /// Whether shell-command channels may be created and run.
+    pub shell_enabled: bool,
 }
 
 /// One setting: its TOML key, its environment variable, its default and what it means.
@@ -29,14 +31,60 @@ pub struct Setting {
 }
 
 pub const SETTINGS: &[Setting] = &[
-    Setting { key: "database_url", env: "DATABASE_URL", default: "sqlite://overdue.db", help: "sqlite://PATH or postgres://USER@HOST/DB" },
-    Setting { key: "listen", env: "OVERDUE_LISTEN", default: "127.0.0.1:8000", help: "address and port to serve HTTP on" },
-    Setting { key: "site_root", env: "OVERDUE_SITE_ROOT", default: "http://localhost:8000", help: "public base URL, used in ping URLs" },
-    Setting { key: "ping_body_limit", env: "OVERDUE_PING_BODY_LIMIT", default: "100000", help: "bytes of a ping body that are stored" },
-    Setting { key: "ping_log_limit", env: "OVERDUE_PING_LOG_LIMIT", default: "1000", help: "pings kept per check" },
-    Setting { key: "min_timeout", env: "OVERDUE_MIN_TIMEOUT", default: "60", help: "smallest period and grace accepted, in seconds" },
-    Setting { key: "check_limit", env: "OVERDUE_CHECK_LIMIT", default: "10000", help: "checks an account may own" },
-    Setting { key: "db_max_connections", env: "OVERDUE_DB_MAX_CONNECTIONS", default: "10", help: "database pool size" },
+    Setting {
+        key: "database_url",
+        env: "DATABASE_URL",
+        default: "sqlite://overdue.db",
+        help: "sqlite://PATH or postgres://USER@HOST/DB",
+    },
+    Setting {
+        key: "listen",
+        env: "OVERDUE_LISTEN",
+        default: "127.0.0.1:8000",
+        help: "address and port to serve HTTP on",
+    },
+    Setting {
+        key: "site_root",
+        env: "OVERDUE_SITE_ROOT",
+        default: "http://localhost:8000",
+        help: "public base URL, used in ping URLs",
+    },
+    Setting {
+        key: "ping_body_limit",
+        env: "OVERDUE_PING_BODY_LIMIT",
+        default: "100000",
+        help: "bytes of a ping body that are stored",
+    },
+    Setting {
+        key: "ping_log_limit",
+        env: "OVERDUE_PING_LOG_LIMIT",
+        default: "1000",
+        help: "pings kept per check",
+    },
+    Setting {
+        key: "min_timeout",
+        env: "OVERDUE_MIN_TIMEOUT",
+        default: "60",
+        help: "smallest period and grace accepted, in seconds",
+    },
+    Setting {
+        key: "check_limit",
+        env: "OVERDUE_CHECK_LIMIT",
+        default: "10000",
+        help: "checks an account may own",
+    },
+    Setting {
+        key: "db_max_connections",
+        env: "OVERDUE_DB_MAX_CONNECTIONS",
+        default: "10",
+        help: "database pool size",
+    },
+    Setting {
+        key: "shell_enabled",
+        env: "OVERDUE_SHELL_ENABLED",
+        default: "false",
+        help: "allow shell-command channels",
+    },
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -47,8 +95,9 @@ impl Config {
     /// Loads the configuration from the environment and, if given, a TOML file.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let toml = match file {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?,
+            Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!("cannot read config file {}: {e}", path.display()))
+            })?,
             None => String::new(),
         };
         let origin = file.map(|p| p.display().to_string()).unwrap_or_default();
@@ -61,13 +110,20 @@ impl Config {
         toml_origin: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let table: toml::Table = toml_text
-            .parse()
-            .map_err(|e| ConfigError(format!("config file {toml_origin} is not valid TOML: {e}")))?;
-        if let Some(unknown) = table.keys().find(|k| !SETTINGS.iter().any(|s| s.key == k.as_str())) {
+        let table: toml::Table = toml_text.parse().map_err(|e| {
+            ConfigError(format!("config file {toml_origin} is not valid TOML: {e}"))
+        })?;
+        if let Some(unknown) = table
+            .keys()
+            .find(|k| !SETTINGS.iter().any(|s| s.key == k.as_str()))
+        {
             return Err(ConfigError(format!(
                 "config file {toml_origin}: unknown setting {unknown:?} (known: {})",
-                SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+                SETTINGS
+                    .iter()
+                    .map(|s| s.key)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         // Each value with where it came from, for error messages.
@@ -93,14 +149,22 @@ impl Config {
             site_root: get("site_root").0.trim_end_matches('/').to_string(),
             ping_body_limit: parse(get("ping_body_limit"), "a number of bytes")?,
             ping_log_limit: parse_range(get("ping_log_limit"), 1, i64::MAX)?,
-            min_timeout: parse_range(get("min_timeout"), 1, crate::domain::schedule::MAX_TIMEOUT_SECS)?,
+            min_timeout: parse_range(
+                get("min_timeout"),
+                1,
+                crate::domain::schedule::MAX_TIMEOUT_SECS,
+            )?,
             check_limit: parse_range(get("check_limit"), 1, i64::MAX)?,
             db_max_connections: parse_range(get("db_max_connections"), 1, 10_000)?,
+            shell_enabled: parse_bool(get("shell_enabled"))?,
         };
         crate::store::backend_of(&config.database_url).map_err(|e| ConfigError(e.to_string()))?;
         let site = get("site_root");
         if !(config.site_root.starts_with("http://") || config.site_root.starts_with("https://")) {
-            return Err(ConfigError(format!("{}: {:?} must start with http:// or https://", site.1, site.0)));
+            return Err(ConfigError(format!(
+                "{}: {:?} must start with http:// or https://",
+                site.1, site.0
+            )));
         }
         Ok(config)
     }
@@ -113,13 +177,25 @@ fn parse<T: FromStr>((value, origin): (String, String), expected: &str) -> Resul
         .map_err(|_| ConfigError(format!("{origin}: {value:?} is not {expected}")))
 }
 
+fn parse_bool((value, origin): (String, String)) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(ConfigError(format!(
+            "{origin}: {value:?} is not true or false"
+        ))),
+    }
+}
+
 fn parse_range<T>((value, origin): (String, String), min: T, max: T) -> Result<T, ConfigError>
 where
     T: FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     let n: T = parse((value.clone(), origin.clone()), "a whole number")?;
     if n < min || n > max {
-        return Err(ConfigError(format!("{origin}: {value} is out of range {min} to {max}")));
+        return Err(ConfigError(format!(
+            "{origin}: {value} is out of range {min} to {max}"
+        )));
     }
     Ok(n)
 }
@@ -129,7 +205,10 @@ mod tests {
     use super::*;
 
     fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_sources(toml, "overdue.toml", |name| {
             env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
@@ -158,17 +237,32 @@ mod tests {
     #[test]
     fn bad_values_name_the_setting_and_where_it_came_from() {
         let err = load("", &[("OVERDUE_PING_BODY_LIMIT", "lots")]).unwrap_err();
-        assert_eq!(err.0, "OVERDUE_PING_BODY_LIMIT: \"lots\" is not a number of bytes");
+        assert_eq!(
+            err.0,
+            "OVERDUE_PING_BODY_LIMIT: \"lots\" is not a number of bytes"
+        );
         let err = load("min_timeout = 0", &[]).unwrap_err();
-        assert_eq!(err.0, "min_timeout in overdue.toml: 0 is out of range 1 to 31536000");
+        assert_eq!(
+            err.0,
+            "min_timeout in overdue.toml: 0 is out of range 1 to 31536000"
+        );
         let err = load("", &[("OVERDUE_LISTEN", "localhost")]).unwrap_err();
-        assert!(err.0.starts_with("OVERDUE_LISTEN: \"localhost\" is not an address"), "{}", err.0);
+        assert!(
+            err.0
+                .starts_with("OVERDUE_LISTEN: \"localhost\" is not an address"),
+            "{}",
+            err.0
+        );
     }
 
     #[test]
     fn unknown_file_keys_and_foreign_databases_are_refused() {
         let err = load("ping_body_limt = 5", &[]).unwrap_err();
-        assert!(err.0.contains("unknown setting \"ping_body_limt\""), "{}", err.0);
+        assert!(
+            err.0.contains("unknown setting \"ping_body_limt\""),
+            "{}",
+            err.0
+        );
         let err = load("", &[("DATABASE_URL", "mysql://root@localhost/db")]).unwrap_err();
         assert!(err.0.contains("sqlite:// or postgres://"), "{}", err.0);
     }

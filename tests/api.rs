@@ -10,7 +10,13 @@ use serde_json::{Value, json};
 
 /// Sends an API request with `key` in `X-Api-Key` (if any); returns status and JSON body
 /// (`Value::Null` when the body is not JSON).
-async fn call(app: &TestApp, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = app.http.request(method, app.url(path));
     if let Some(key) = key {
         req = req.header("X-Api-Key", key);
@@ -46,7 +52,10 @@ async fn channel(app: &TestApp, p: &CreatedProject, name: &str) -> String {
         notify_up: true,
         notify_down: true,
     };
-    channels::create(app.db(), p.id, &fields, app.now()).await.unwrap().uuid
+    channels::create(app.db(), p.id, &fields, app.now())
+        .await
+        .unwrap()
+        .uuid
 }
 
 fn uuid_of(check: &Value) -> String {
@@ -290,9 +299,22 @@ async fn creating_past_the_check_limit_is_forbidden() {
         let app = TestApp::spawn_with(backend, |c| c.check_limit = 1).await;
         let p = app.project().await;
         create(&app, &p, json!({"name": "one"})).await;
-        assert_eq!(post(&app, "/api/v3/checks/", &p.api_key, json!({"name": "two"})).await, (403, json!({"error": "checks limit exceeded"})));
+        assert_eq!(
+            post(&app, "/api/v3/checks/", &p.api_key, json!({"name": "two"})).await,
+            (403, json!({"error": "checks limit exceeded"}))
+        );
         // An upsert of an existing check is not a new check.
-        assert_eq!(post(&app, "/api/v3/checks/", &p.api_key, json!({"name": "one", "unique": ["name"]})).await.0, 200);
+        assert_eq!(
+            post(
+                &app,
+                "/api/v3/checks/",
+                &p.api_key,
+                json!({"name": "one", "unique": ["name"]})
+            )
+            .await
+            .0,
+            200
+        );
     }
 }
 
@@ -302,32 +324,72 @@ async fn validation_errors_name_the_field() {
     for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
         let app = TestApp::spawn_with(backend, |c| c.min_timeout = 60).await;
 
-            let p = app.project().await;
-            let cases = [
-                (json!({"timeout": 59}), "json validation error: timeout is too small"),
-                (json!({"timeout": 31_536_001}), "json validation error: timeout is too large"),
-                (json!({"timeout": "60"}), "json validation error: timeout is not a number"),
-                (json!({"name": null}), "json validation error: name is not a string"),
-                (json!({"schedule": "* * * *"}), "json validation error: schedule is not a valid cron or OnCalendar expression"),
-                (json!({"tz": "Mars/Base"}), "json validation error: tz is not a valid timezone"),
-                (json!({"channels": "nope"}), "invalid channel identifier: nope"),
-            ];
-            for (body, message) in cases {
-                assert_eq!(post(&app, "/api/v3/checks/", &p.api_key, body.clone()).await, (400, json!({"error": message})), "{body}");
+        let p = app.project().await;
+        let cases = [
+            (
+                json!({"timeout": 59}),
+                "json validation error: timeout is too small",
+            ),
+            (
+                json!({"timeout": 31_536_001}),
+                "json validation error: timeout is too large",
+            ),
+            (
+                json!({"timeout": "60"}),
+                "json validation error: timeout is not a number",
+            ),
+            (
+                json!({"name": null}),
+                "json validation error: name is not a string",
+            ),
+            (
+                json!({"schedule": "* * * *"}),
+                "json validation error: schedule is not a valid cron or OnCalendar expression",
+            ),
+            (
+                json!({"tz": "Mars/Base"}),
+                "json validation error: tz is not a valid timezone",
+            ),
+            (
+                json!({"channels": "nope"}),
+                "invalid channel identifier: nope",
+            ),
+        ];
+        for (body, message) in cases {
+            assert_eq!(
+                post(&app, "/api/v3/checks/", &p.api_key, body.clone()).await,
+                (400, json!({"error": message})),
+                "{body}"
+            );
+        }
+        let raw = |body: &'static str| {
+            let app = &app;
+            let key = p.api_key.clone();
+            async move {
+                let r = app
+                    .http
+                    .post(app.url("/api/v3/checks/"))
+                    .header("X-Api-Key", key)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
             }
-            let raw = |body: &'static str| {
-                let app = &app;
-                let key = p.api_key.clone();
-                async move {
-                    let r = app.http.post(app.url("/api/v3/checks/")).header("X-Api-Key", key).body(body).send().await.unwrap();
-                    (r.status().as_u16(), r.json::<Value>().await.unwrap())
-                }
-            };
-            assert_eq!(raw("[1]").await, (400, json!({"error": "json validation error: value is not an object"})));
-            assert_eq!(raw("{").await, (400, json!({"error": "could not parse request body"})));
-            let (_, list) = get(&app, "/api/v3/checks/", &p.api_key).await;
-            assert_eq!(list["checks"], json!([]), "nothing was created");
-    
+        };
+        assert_eq!(
+            raw("[1]").await,
+            (
+                400,
+                json!({"error": "json validation error: value is not an object"})
+            )
+        );
+        assert_eq!(
+            raw("{").await,
+            (400, json!({"error": "could not parse request body"}))
+        );
+        let (_, list) = get(&app, "/api/v3/checks/", &p.api_key).await;
+        assert_eq!(list["checks"], json!([]), "nothing was created");
     }
 }
 
@@ -336,7 +398,16 @@ async fn a_lower_minimum_timeout_admits_fast_heartbeats() {
     let app = TestApp::spawn_with(common::Backend::Sqlite, |c| c.min_timeout = 5).await;
     let p = app.project().await;
     let check = create(&app, &p, json!({"timeout": 5, "grace": 5})).await;
-    assert_eq!((check["timeout"].clone(), check["grace"].clone()), (json!(5), json!(5)));
+    assert_eq!(
+        (check["timeout"].clone(), check["grace"].clone()),
+        (json!(5), json!(5))
+    );
     let (status, body) = post(&app, "/api/v3/checks/", &p.api_key, json!({"timeout": 4})).await;
-    assert_eq!((status, body), (400, json!({"error": "json validation error: timeout is too small"})));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"error": "json validation error: timeout is too small"})
+        )
+    );
 }

@@ -129,9 +129,9 @@ on_both_backends! {
     async fn channels_switched_off_for_a_direction_or_disabled_are_skipped(app) {
         let (project, check) = app.one_check().await;
         let quiet_on_down = app.channel_for(&project, &check).await;
-        overdue::store::projects::set_channel_flags(app.db(), quiet_on_down, true, false, false).await.unwrap();
+        overdue::store::channels::set_flags(app.db(), quiet_on_down, true, false, false).await.unwrap();
         let disabled = app.channel_for(&project, &check).await;
-        overdue::store::projects::set_channel_flags(app.db(), disabled, true, true, true).await.unwrap();
+        overdue::store::channels::set_flags(app.db(), disabled, true, true, true).await.unwrap();
         let loud = app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
         let channels: Vec<i64> = app.outbox(&check).await.into_iter().map(|n| n.channel_id).collect();

@@ -205,25 +205,22 @@ on_both_backends! {
 async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
     let app = TestApp::spawn(common::Backend::Postgres).await;
     let project = app.project().await;
-    let channel = overdue::store::projects::add_channel(
-        app.db(),
-        project.id,
-        "webhook",
-        "hook",
-        &serde_json::json!({}),
-        app.now(),
-    )
-    .await
-    .unwrap();
+    let channel = app.channel(&project).await;
     let Db::Postgres(pool) = app.db() else {
         unreachable!()
     };
     let n = 3_000;
     let mut tx = app.db().begin_write().await.unwrap();
     for _ in 0..n {
-        checks::create(&mut tx, project.id, &CheckConfig::default(), false, app.now())
-            .await
-            .unwrap();
+        checks::create(
+            &mut tx,
+            project.id,
+            &CheckConfig::default(),
+            false,
+            app.now(),
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     sqlx::query(

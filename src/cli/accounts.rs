@@ -15,7 +15,10 @@ pub fn read_password_line() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("reading the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
-    anyhow::ensure!(!password.is_empty(), "--password-stdin: standard input held no password");
+    anyhow::ensure!(
+        !password.is_empty(),
+        "--password-stdin: standard input held no password"
+    );
     Ok(password)
 }
 
@@ -30,7 +33,11 @@ pub fn parse_email(raw: &str) -> anyhow::Result<String> {
     Ok(email)
 }
 
-pub async fn create_user(config: &Config, email: &str, password: Option<String>) -> anyhow::Result<i64> {
+pub async fn create_user(
+    config: &Config,
+    email: &str,
+    password: Option<String>,
+) -> anyhow::Result<i64> {
     let email = parse_email(email)?;
     let hash = match password {
         Some(p) => Some(hash_password(p).await?),
@@ -42,10 +49,18 @@ pub async fn create_user(config: &Config, email: &str, password: Option<String>)
     Ok(id)
 }
 
-pub async fn create_project(config: &Config, owner: &str, name: &str) -> anyhow::Result<CreatedProject> {
-    let email = parse_email(owner).map_err(|_| anyhow::anyhow!("--owner: {owner:?} is not an email address"))?;
+pub async fn create_project(
+    config: &Config,
+    owner: &str,
+    name: &str,
+) -> anyhow::Result<CreatedProject> {
+    let email = parse_email(owner)
+        .map_err(|_| anyhow::anyhow!("--owner: {owner:?} is not an email address"))?;
     let name = name.trim();
-    anyhow::ensure!(!name.is_empty() && name.chars().count() <= 100, "--name: must be 1 to 100 characters");
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 100,
+        "--name: must be 1 to 100 characters"
+    );
     let db = connect(config).await?;
     let user = users::find_by_email(&db, &email).await?.with_context(|| {
         format!("--owner: no user with email {email}; create one with `overdue user create --email {email}`")
@@ -81,7 +96,15 @@ mod tests {
     #[test]
     fn emails_are_lowercased_and_checked() {
         assert_eq!(parse_email(" Ops@Example.COM ").unwrap(), "ops@example.com");
-        for bad in ["", "ops", "@example.com", "ops@", "ops@localhost", "a b@example.com", "a@b@c.com"] {
+        for bad in [
+            "",
+            "ops",
+            "@example.com",
+            "ops@",
+            "ops@localhost",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
             assert!(parse_email(bad).is_err(), "{bad:?} accepted");
         }
     }

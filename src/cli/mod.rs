@@ -8,7 +8,11 @@ mod accounts;
 mod serve;
 
 #[derive(Debug, Parser)]
-#[command(name = "overdue", version, about = "Push monitoring for cron jobs, scripts and hosts")]
+#[command(
+    name = "overdue",
+    version,
+    about = "Push monitoring for cron jobs, scripts and hosts"
+)]
 pub struct Cli {
     /// A TOML file of settings; environment variables override it.
     #[arg(long, global = true, env = "OVERDUE_CONFIG", value_name = "FILE")]
@@ -82,8 +86,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         None => serve::run(config, ServeArgs::default()).await,
         Some(Command::Serve(args)) => serve::run(config, args).await,
         Some(Command::Migrate) => serve::migrate(config).await,
-        Some(Command::User(UserCommand::Create { email, password_stdin })) => {
-            let password = if password_stdin { Some(accounts::read_password_line()?) } else { None };
+        Some(Command::User(UserCommand::Create {
+            email,
+            password_stdin,
+        })) => {
+            let password = if password_stdin {
+                Some(accounts::read_password_line()?)
+            } else {
+                None
+            };
             let id = accounts::create_user(&config, &email, password).await?;
             println!("{id}");
             Ok(())

@@ -12,7 +12,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         http: args.http == Part::All,
         jobs: args.jobs == Part::All,
     };
-    anyhow::ensure!(roles.http || roles.jobs, "--http none with --jobs none leaves nothing to run");
+    anyhow::ensure!(
+        roles.http || roles.jobs,
+        "--http none with --jobs none leaves nothing to run"
+    );
     let db = Db::connect(&config.database_url, config.db_max_connections).await?;
     if !args.no_migrate {
         db.migrate().await?;
@@ -45,13 +48,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

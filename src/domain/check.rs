@@ -138,7 +138,9 @@ impl CheckState {
             (Status::Up, Some(last_ping)) => self.schedule.next_expected(last_ping),
             _ => None,
         };
-        let running = self.last_start.filter(|_| with_started && self.status != Status::Down);
+        let running = self
+            .last_start
+            .filter(|_| with_started && self.status != Status::Down);
         match (expected, running) {
             (Some(e), Some(s)) => Some(e.min(s)),
             (e, s) => e.or(s),

@@ -65,7 +65,9 @@ pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, 
     let text = |field: &str, max: Option<usize>| -> Result<Option<String>, ValidationError> {
         match obj.get(field) {
             None => Ok(None),
-            Some(Value::String(s)) if max.is_some_and(|m| s.chars().count() > m) => fail(field, "is too long"),
+            Some(Value::String(s)) if max.is_some_and(|m| s.chars().count() > m) => {
+                fail(field, "is too long")
+            }
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => fail(field, "is not a string"),
         }
@@ -117,7 +119,9 @@ pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, 
     }
     u.slug = text("slug", Some(100))?;
     if let Some(slug) = &u.slug
-        && !slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && !slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     {
         return fail("slug", "does not match pattern");
     }
@@ -169,7 +173,11 @@ fn validate_schedule(expr: &str) -> Result<(), ValidationError> {
         .ok()
         .and_then(|s| s.next_expected(epoch))
         .is_some();
-    if valid { Ok(()) } else { fail("schedule", "is not a valid cron or OnCalendar expression") }
+    if valid {
+        Ok(())
+    } else {
+        fail("schedule", "is not a valid cron or OnCalendar expression")
+    }
 }
 
 impl CheckUpdate {
@@ -285,7 +293,10 @@ pub struct NamedChannel<'a> {
 
 /// Resolves a `channels` field: `*` is every channel, `""` none, otherwise a comma list
 /// of channel uuids or exact names, each naming exactly one channel.
-pub fn resolve_channels(spec: &str, available: &[NamedChannel<'_>]) -> Result<ChannelSelection, String> {
+pub fn resolve_channels(
+    spec: &str,
+    available: &[NamedChannel<'_>],
+) -> Result<ChannelSelection, String> {
     match spec {
         "*" => return Ok(ChannelSelection::All),
         "" => return Ok(ChannelSelection::Ids(Vec::new())),
@@ -296,7 +307,10 @@ pub fn resolve_channels(spec: &str, available: &[NamedChannel<'_>]) -> Result<Ch
         if ident.is_empty() {
             return Err("empty channel identifier".into());
         }
-        let matches: Vec<&NamedChannel> = available.iter().filter(|c| c.uuid == ident || c.name == ident).collect();
+        let matches: Vec<&NamedChannel> = available
+            .iter()
+            .filter(|c| c.uuid == ident || c.name == ident)
+            .collect();
         match matches.as_slice() {
             [] => return Err(format!("invalid channel identifier: {ident}")),
             [one] => {

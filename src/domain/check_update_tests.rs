@@ -28,13 +28,34 @@ fn valid_fields_are_read_and_unknown_keys_ignored() {
 
 #[test]
 fn timeout_and_grace_bounds_give_healthchecks_messages() {
-    assert_eq!(err(json!({"timeout": 59})), "json validation error: timeout is too small");
-    assert_eq!(err(json!({"timeout": 31_536_001})), "json validation error: timeout is too large");
-    assert_eq!(err(json!({"grace": 0})), "json validation error: grace is too small");
-    assert_eq!(err(json!({"timeout": "60"})), "json validation error: timeout is not a number");
-    assert_eq!(err(json!({"timeout": 60.5})), "json validation error: timeout is not a number");
-    assert_eq!(err(json!({"timeout": true})), "json validation error: timeout is not a number");
-    assert_eq!(err(json!({"timeout": u64::MAX})), "json validation error: timeout is too large");
+    assert_eq!(
+        err(json!({"timeout": 59})),
+        "json validation error: timeout is too small"
+    );
+    assert_eq!(
+        err(json!({"timeout": 31_536_001})),
+        "json validation error: timeout is too large"
+    );
+    assert_eq!(
+        err(json!({"grace": 0})),
+        "json validation error: grace is too small"
+    );
+    assert_eq!(
+        err(json!({"timeout": "60"})),
+        "json validation error: timeout is not a number"
+    );
+    assert_eq!(
+        err(json!({"timeout": 60.5})),
+        "json validation error: timeout is not a number"
+    );
+    assert_eq!(
+        err(json!({"timeout": true})),
+        "json validation error: timeout is not a number"
+    );
+    assert_eq!(
+        err(json!({"timeout": u64::MAX})),
+        "json validation error: timeout is too large"
+    );
 }
 
 #[test]
@@ -46,28 +67,64 @@ fn configured_minimum_timeout_is_honoured() {
 
 #[test]
 fn nulls_and_wrong_types_are_refused_per_field() {
-    assert_eq!(err(json!({"name": null})), "json validation error: name is not a string");
-    assert_eq!(err(json!({"name": 5})), "json validation error: name is not a string");
-    assert_eq!(err(json!({"manual_resume": "yes"})), "json validation error: manual_resume is not a boolean");
-    assert_eq!(err(json!({"grace": null})), "json validation error: grace is not a number");
-    assert_eq!(err(json!({"methods": "GET"})), "json validation error: methods has unexpected value");
-    assert_eq!(err(json!({"unique": "name"})), "json validation error: unique is not an array");
-    assert_eq!(err(json!({"unique": ["desc"]})), "json validation error: an item in 'unique' has unexpected value");
+    assert_eq!(
+        err(json!({"name": null})),
+        "json validation error: name is not a string"
+    );
+    assert_eq!(
+        err(json!({"name": 5})),
+        "json validation error: name is not a string"
+    );
+    assert_eq!(
+        err(json!({"manual_resume": "yes"})),
+        "json validation error: manual_resume is not a boolean"
+    );
+    assert_eq!(
+        err(json!({"grace": null})),
+        "json validation error: grace is not a number"
+    );
+    assert_eq!(
+        err(json!({"methods": "GET"})),
+        "json validation error: methods has unexpected value"
+    );
+    assert_eq!(
+        err(json!({"unique": "name"})),
+        "json validation error: unique is not an array"
+    );
+    assert_eq!(
+        err(json!({"unique": ["desc"]})),
+        "json validation error: an item in 'unique' has unexpected value"
+    );
 }
 
 #[test]
 fn lengths_and_slug_pattern_are_checked() {
-    assert_eq!(err(json!({"name": "n".repeat(101)})), "json validation error: name is too long");
-    assert!(parse_json(json!({"name": "é".repeat(100)})).is_ok(), "length counts characters");
-    assert_eq!(err(json!({"success_kw": "k".repeat(201)})), "json validation error: success_kw is too long");
-    assert_eq!(err(json!({"slug": "Has Caps"})), "json validation error: slug does not match pattern");
+    assert_eq!(
+        err(json!({"name": "n".repeat(101)})),
+        "json validation error: name is too long"
+    );
+    assert!(
+        parse_json(json!({"name": "é".repeat(100)})).is_ok(),
+        "length counts characters"
+    );
+    assert_eq!(
+        err(json!({"success_kw": "k".repeat(201)})),
+        "json validation error: success_kw is too long"
+    );
+    assert_eq!(
+        err(json!({"slug": "Has Caps"})),
+        "json validation error: slug does not match pattern"
+    );
     assert!(parse_json(json!({"slug": "ok-slug_1"})).is_ok());
 }
 
 #[test]
 fn first_problem_in_field_order_is_reported() {
     // grace comes before timeout and name in the field order.
-    assert_eq!(err(json!({"timeout": 1, "grace": 1, "name": 1})), "json validation error: grace is too small");
+    assert_eq!(
+        err(json!({"timeout": 1, "grace": 1, "name": 1})),
+        "json validation error: grace is too small"
+    );
 }
 
 #[test]
@@ -88,8 +145,17 @@ fn schedules_must_be_valid_cron_or_oncalendar() {
 
 #[test]
 fn time_zones_are_validated_and_legacy_names_kept_usable() {
-    assert_eq!(err(json!({"tz": "Mars/Base"})), "json validation error: tz is not a valid timezone");
-    assert_eq!(parse_json(json!({"tz": "Europe/Riga"})).unwrap().tz.as_deref(), Some("Europe/Riga"));
+    assert_eq!(
+        err(json!({"tz": "Mars/Base"})),
+        "json validation error: tz is not a valid timezone"
+    );
+    assert_eq!(
+        parse_json(json!({"tz": "Europe/Riga"}))
+            .unwrap()
+            .tz
+            .as_deref(),
+        Some("Europe/Riga")
+    );
     assert!(parse_json(json!({"tz": "Europe/Kiev"})).is_ok());
 }
 
@@ -106,7 +172,10 @@ fn apply_changes_only_given_fields_and_reports_changes() {
     let mut config = CheckConfig::default();
     let u = parse_json(json!({"name": "Backups", "timeout": 3600})).unwrap();
     assert!(u.apply(&mut config, 3));
-    assert_eq!((config.name.as_str(), config.slug.as_str(), config.timeout), ("Backups", "", 3600));
+    assert_eq!(
+        (config.name.as_str(), config.slug.as_str(), config.timeout),
+        ("Backups", "", 3600)
+    );
     assert_eq!(config.grace, 3600, "untouched");
     assert!(!u.apply(&mut config, 3), "applying again changes nothing");
 }
@@ -125,48 +194,105 @@ fn versions_one_and_two_derive_the_slug_from_the_name() {
 #[test]
 fn schedule_switches_kind_and_timeout_switches_back() {
     let mut config = CheckConfig::default();
-    parse_json(json!({"schedule": "0 2 * * *", "tz": "Europe/Riga"})).unwrap().apply(&mut config, 3);
-    assert_eq!((config.kind.as_str(), config.schedule.as_str(), config.tz.as_str()), ("cron", "0 2 * * *", "Europe/Riga"));
-    parse_json(json!({"timeout": 120})).unwrap().apply(&mut config, 3);
+    parse_json(json!({"schedule": "0 2 * * *", "tz": "Europe/Riga"}))
+        .unwrap()
+        .apply(&mut config, 3);
+    assert_eq!(
+        (
+            config.kind.as_str(),
+            config.schedule.as_str(),
+            config.tz.as_str()
+        ),
+        ("cron", "0 2 * * *", "Europe/Riga")
+    );
+    parse_json(json!({"timeout": 120}))
+        .unwrap()
+        .apply(&mut config, 3);
     assert_eq!((config.kind.as_str(), config.timeout), ("simple", 120));
 }
 
 #[test]
 fn deprecated_subject_fields_map_to_keywords() {
     let mut config = CheckConfig::default();
-    parse_json(json!({"subject": "OK", "subject_fail": "ERR"})).unwrap().apply(&mut config, 3);
-    assert_eq!((config.success_kw.as_str(), config.failure_kw.as_str(), config.filter_subject), ("OK", "ERR", true));
-    parse_json(json!({"subject": "", "subject_fail": ""})).unwrap().apply(&mut config, 3);
+    parse_json(json!({"subject": "OK", "subject_fail": "ERR"}))
+        .unwrap()
+        .apply(&mut config, 3);
+    assert_eq!(
+        (
+            config.success_kw.as_str(),
+            config.failure_kw.as_str(),
+            config.filter_subject
+        ),
+        ("OK", "ERR", true)
+    );
+    parse_json(json!({"subject": "", "subject_fail": ""}))
+        .unwrap()
+        .apply(&mut config, 3);
     assert!(!config.filter_subject);
 }
 
 #[test]
 fn unique_matches_only_when_every_named_field_is_given_and_equal() {
-    let config = CheckConfig { name: "Backups".into(), timeout: 3600, ..CheckConfig::default() };
+    let config = CheckConfig {
+        name: "Backups".into(),
+        timeout: 3600,
+        ..CheckConfig::default()
+    };
     let u = parse_json(json!({"name": "Backups", "unique": ["name"]})).unwrap();
     assert!(u.matches_unique(&config));
     let u = parse_json(json!({"name": "Other", "unique": ["name"]})).unwrap();
     assert!(!u.matches_unique(&config));
     let u = parse_json(json!({"name": "Backups", "unique": ["name", "timeout"]})).unwrap();
     assert!(!u.unique_fields_present(), "timeout missing: no lookup");
-    let u = parse_json(json!({"name": "Backups", "timeout": 3600, "unique": ["name", "timeout"]})).unwrap();
+    let u = parse_json(json!({"name": "Backups", "timeout": 3600, "unique": ["name", "timeout"]}))
+        .unwrap();
     assert!(u.matches_unique(&config));
 }
 
 #[test]
 fn channel_identifiers_resolve_by_uuid_or_name() {
     let chans = [
-        NamedChannel { id: 1, uuid: "u-1", name: "ops" },
-        NamedChannel { id: 2, uuid: "u-2", name: "dup" },
-        NamedChannel { id: 3, uuid: "u-3", name: "dup" },
+        NamedChannel {
+            id: 1,
+            uuid: "u-1",
+            name: "ops",
+        },
+        NamedChannel {
+            id: 2,
+            uuid: "u-2",
+            name: "dup",
+        },
+        NamedChannel {
+            id: 3,
+            uuid: "u-3",
+            name: "dup",
+        },
     ];
     assert_eq!(resolve_channels("*", &chans), Ok(ChannelSelection::All));
-    assert_eq!(resolve_channels("", &chans), Ok(ChannelSelection::Ids(vec![])));
-    assert_eq!(resolve_channels("ops,u-2", &chans), Ok(ChannelSelection::Ids(vec![1, 2])));
-    assert_eq!(resolve_channels("ops,ops", &chans), Ok(ChannelSelection::Ids(vec![1])));
-    assert_eq!(resolve_channels("nope", &chans), Err("invalid channel identifier: nope".into()));
-    assert_eq!(resolve_channels("dup", &chans), Err("non-unique channel identifier: dup".into()));
-    assert_eq!(resolve_channels("ops,", &chans), Err("empty channel identifier".into()));
+    assert_eq!(
+        resolve_channels("", &chans),
+        Ok(ChannelSelection::Ids(vec![]))
+    );
+    assert_eq!(
+        resolve_channels("ops,u-2", &chans),
+        Ok(ChannelSelection::Ids(vec![1, 2]))
+    );
+    assert_eq!(
+        resolve_channels("ops,ops", &chans),
+        Ok(ChannelSelection::Ids(vec![1]))
+    );
+    assert_eq!(
+        resolve_channels("nope", &chans),
+        Err("invalid channel identifier: nope".into())
+    );
+    assert_eq!(
+        resolve_channels("dup", &chans),
+        Err("non-unique channel identifier: dup".into())
+    );
+    assert_eq!(
+        resolve_channels("ops,", &chans),
+        Err("empty channel identifier".into())
+    );
 }
 
 #[test]

@@ -43,7 +43,10 @@ mod tests {
     fn ping_keys_are_22_lowercase_alphanumerics_and_differ() {
         let a = new_ping_key();
         assert_eq!(a.len(), PING_KEY_LEN);
-        assert!(a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        );
         assert_ne!(a, new_ping_key());
     }
 

@@ -2,12 +2,13 @@
 //! and returns plain data, so it is tested without a database.
 
 pub mod badge;
+pub mod channel_config;
 pub mod check;
 pub mod check_config;
 pub mod check_update;
 pub mod cron;
-pub mod oncalendar;
 pub mod keys;
+pub mod oncalendar;
 pub mod ping;
 pub mod prometheus;
 pub mod schedule;

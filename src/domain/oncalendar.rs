@@ -300,7 +300,11 @@ impl Expr {
                 // Falling back repeats wall times: they fire once, at their first
                 // occurrence (as systemd and healthchecks.io), so skip the repetition.
                 let new_o = offset(hi);
-                cur = if new_o < o { hi.checked_add_signed(o - new_o)? } else { hi };
+                cur = if new_o < o {
+                    hi.checked_add_signed(o - new_o)?
+                } else {
+                    hi
+                };
                 continue;
             }
             // No match: a later fold could only bring back walls within a day, checked above.

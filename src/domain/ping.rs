@@ -159,7 +159,11 @@ pub fn is_canonical_uuid(value: &str, any_case: bool) -> bool {
     bytes.len() == 36
         && bytes.iter().enumerate().all(|(i, &b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || (any_case && (b'A'..=b'F').contains(&b)),
+            _ => {
+                b.is_ascii_digit()
+                    || (b'a'..=b'f').contains(&b)
+                    || (any_case && (b'A'..=b'F').contains(&b))
+            }
         })
 }
 
@@ -174,7 +178,11 @@ pub enum SlugShape {
 }
 
 pub fn slug_shape(slug: &str) -> SlugShape {
-    if slug.is_empty() || !slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if slug.is_empty()
+        || !slug
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         SlugShape::Invalid
     } else if slug.bytes().any(|b| b.is_ascii_uppercase()) {
         SlugShape::Uppercase
@@ -186,7 +194,10 @@ pub fn slug_shape(slug: &str) -> SlugShape {
 /// The client address: the first hop of `X-Forwarded-For` when present (with an
 /// `a.b.c.d:port` suffix removed), else the socket's peer.
 pub fn remote_addr(forwarded_for: Option<&str>, peer: Option<IpAddr>) -> Option<String> {
-    if let Some(first) = forwarded_for.and_then(|v| v.split(',').next()).map(str::trim) {
+    if let Some(first) = forwarded_for
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+    {
         if let Ok(ip) = first.parse::<IpAddr>() {
             return Some(ip.to_string());
         }

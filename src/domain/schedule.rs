@@ -202,7 +202,10 @@ mod tests {
 
     #[test]
     fn timeout_bounds_follow_the_configured_floor_and_one_year_ceiling() {
-        assert_eq!(check_timeout_bounds(59, 60), Err(TimeoutBoundError::TooSmall));
+        assert_eq!(
+            check_timeout_bounds(59, 60),
+            Err(TimeoutBoundError::TooSmall)
+        );
         assert_eq!(check_timeout_bounds(60, 60), Ok(()));
         assert_eq!(check_timeout_bounds(1, 1), Ok(()));
         assert_eq!(check_timeout_bounds(0, 1), Err(TimeoutBoundError::TooSmall));

@@ -3,19 +3,19 @@
 
 use crate::app::AppState;
 use crate::config::Config;
+use crate::domain::check_update;
 use crate::domain::ping::{
     self, ActionError, MAX_METHOD_CHARS, MAX_USER_AGENT_CHARS, PingAction, SlugShape,
 };
 use crate::store::checks::{self, CheckConfig};
-use crate::domain::check_update;
 use crate::store::pings::{self, AutoCreate, AutoCreateLimit, Incoming, Recorded, Target};
-use serde_json::{Map, Value};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use serde_json::{Map, Value};
 use std::net::SocketAddr;
 
 /// Requests larger than this are refused outright (413); up to it, the body is read and
@@ -28,7 +28,9 @@ pub fn routes(config: &Config) -> Router<AppState> {
         .route("/ping/{a}/", any(ping))
         .route("/ping/{a}/{b}", any(ping))
         .route("/ping/{a}/{b}/{c}", any(ping))
-        .layer(DefaultBodyLimit::max(config.ping_body_limit.max(MIN_ACCEPTED_BODY)))
+        .layer(DefaultBodyLimit::max(
+            config.ping_body_limit.max(MIN_ACCEPTED_BODY),
+        ))
 }
 
 /// What a ping URL names, before anything is looked up.
@@ -85,9 +87,18 @@ async fn ping(
         Parsed::Slug(ping_key, slug, action) => match ping::slug_shape(slug) {
             SlugShape::Valid => {
                 let create = create.as_ref();
-                (Target::Slug { ping_key, slug, create }, action)
+                (
+                    Target::Slug {
+                        ping_key,
+                        slug,
+                        create,
+                    },
+                    action,
+                )
             }
-            SlugShape::Uppercase => return reply(StatusCode::BAD_REQUEST, "invalid url format", config),
+            SlugShape::Uppercase => {
+                return reply(StatusCode::BAD_REQUEST, "invalid url format", config);
+            }
             SlugShape::Invalid => return reply(StatusCode::NOT_FOUND, "not found", config),
         },
     };
@@ -113,7 +124,11 @@ async fn record(
         (Ok(action), RidParam::Absent) => (action, None),
         (Ok(action), RidParam::Valid(rid)) => (action, Some(*rid)),
         (action, _) => {
-            let message = if action.is_err() { "invalid url format" } else { "invalid uuid format" };
+            let message = if action.is_err() {
+                "invalid url format"
+            } else {
+                "invalid uuid format"
+            };
             return match exists(app, target).await {
                 Ok(true) => reply(StatusCode::BAD_REQUEST, message, config),
                 Ok(false) => reply(StatusCode::NOT_FOUND, "not found", config),
@@ -135,7 +150,11 @@ async fn record(
         max_owned_checks: config.check_limit.saturating_mul(2),
     };
     match pings::record(&app.db, target, &incoming, limit, app.clock.now()).await {
-        Ok(Recorded::Stored { created_check, alert_after, .. }) => {
+        Ok(Recorded::Stored {
+            created_check,
+            alert_after,
+            ..
+        }) => {
             if let Some(deadline) = alert_after {
                 app.wake.deadline_set(deadline);
             }
@@ -155,7 +174,9 @@ async fn record(
 async fn exists(app: &AppState, target: Target<'_>) -> Result<bool, sqlx::Error> {
     match target {
         Target::Uuid(uuid) => Ok(checks::find_by_uuid(&app.db, uuid).await?.is_some()),
-        Target::Slug { ping_key, slug, .. } => checks::exists_by_slug(&app.db, ping_key, slug).await,
+        Target::Slug { ping_key, slug, .. } => {
+            checks::exists_by_slug(&app.db, ping_key, slug).await
+        }
     }
 }
 
@@ -175,8 +196,14 @@ fn reply(status: StatusCode, body: &'static str, config: &Config) -> Response {
 fn reply_owned(status: StatusCode, body: String, config: &Config) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("max-age=0, no-cache, no-store, must-revalidate, private"),
@@ -218,11 +245,14 @@ impl Query {
                 "create" => q.create = value == "1",
                 // Numbers stay strings when they are not numbers, so validation names them.
                 "timeout" | "grace" => {
-                    let v = value.parse::<i64>().map_or_else(|_| Value::String(value.to_string()), Value::from);
+                    let v = value
+                        .parse::<i64>()
+                        .map_or_else(|_| Value::String(value.to_string()), Value::from);
                     q.settings.insert(key.to_string(), v);
                 }
                 "schedule" | "tz" | "channels" => {
-                    q.settings.insert(key.to_string(), Value::String(value.to_string()));
+                    q.settings
+                        .insert(key.to_string(), Value::String(value.to_string()));
                 }
                 _ => {}
             }

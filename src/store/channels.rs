@@ -57,7 +57,12 @@ pub struct ChannelFields {
     pub notify_down: bool,
 }
 
-pub async fn create(db: &Db, project_id: i64, fields: &ChannelFields, now: DateTime<Utc>) -> Result<ChannelRow, sqlx::Error> {
+pub async fn create(
+    db: &Db,
+    project_id: i64,
+    fields: &ChannelFields,
+    now: DateTime<Utc>,
+) -> Result<ChannelRow, sqlx::Error> {
     const INSERT: &str = "insert into channels (uuid, project_id, kind, name, config, notify_up, \
                           notify_down, created) values ($1, $2, $3, $4, $5, $6, $7, $8) \
                           returning id, uuid, project_id, kind, name, config, notify_up, \
@@ -81,4 +86,26 @@ pub async fn update(db: &Db, id: i64, fields: &ChannelFields) -> Result<(), sqlx
 
 pub async fn delete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
     on_pool!(db, p => sqlx::query("delete from channels where id = $1").bind(id).execute(p).await.map(|_| ()))
+}
+
+/// Turns a channel's per-direction switches and its disabled flag.
+pub async fn set_flags(
+    db: &Db,
+    channel_id: i64,
+    notify_up: bool,
+    notify_down: bool,
+    disabled: bool,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str =
+        "update channels set notify_up = $2, notify_down = $3, disabled = $4 where id = $1";
+    on_pool!(db, p => sqlx::query(SQL)
+        .bind(channel_id).bind(notify_up).bind(notify_down).bind(disabled)
+        .execute(p).await.map(|_| ()))
+}
+
+/// Assigns a channel to a check (again is harmless).
+pub async fn assign(db: &Db, check_id: i64, channel_id: i64) -> Result<(), sqlx::Error> {
+    const SQL: &str =
+        "insert into check_channels (check_id, channel_id) values ($1, $2) on conflict do nothing";
+    on_pool!(db, p => sqlx::query(SQL).bind(check_id).bind(channel_id).execute(p).await.map(|_| ()))
 }

@@ -2,9 +2,9 @@
 
 use super::{Db, Ts, Tx, on_pool, on_tx, ts::opt};
 use crate::domain::check::{self, CheckState, Flip, NotPaused, Status};
+pub use crate::domain::check_config::CheckConfig;
 use crate::domain::ping::PingRules;
 use crate::domain::schedule::{Schedule, ScheduleError};
-pub use crate::domain::check_config::CheckConfig;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -114,7 +114,10 @@ impl CheckRow {
             grace: TimeDelta::seconds(self.grace),
             last_ping: self.last_ping.map(|t| t.0),
             last_start: self.last_start.map(|t| t.0),
-            last_start_rid: self.last_start_rid.as_deref().and_then(|r| Uuid::parse_str(r).ok()),
+            last_start_rid: self
+                .last_start_rid
+                .as_deref()
+                .and_then(|r| Uuid::parse_str(r).ok()),
             last_duration: self.last_duration_ms.map(TimeDelta::milliseconds),
         }
     }
@@ -177,26 +180,59 @@ pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<CheckRow>, sqlx:
 /// `begin immediate` already serialises writers.)
 pub async fn lock_by_uuid(tx: &mut Tx, uuid: &str) -> Result<Option<CheckRow>, sqlx::Error> {
     const SQLITE: &str = concat!("select ", check_columns!(), " from checks where uuid = $1");
-    const PG: &str = concat!("select ", check_columns!(), " from checks where uuid = $1 for update");
+    const PG: &str = concat!(
+        "select ",
+        check_columns!(),
+        " from checks where uuid = $1 for update"
+    );
     match tx {
-        Tx::Sqlite(t) => sqlx::query_as::<_, CheckRow>(SQLITE).bind(uuid).fetch_optional(&mut **t).await,
-        Tx::Postgres(t) => sqlx::query_as::<_, CheckRow>(PG).bind(uuid).fetch_optional(&mut **t).await,
+        Tx::Sqlite(t) => {
+            sqlx::query_as::<_, CheckRow>(SQLITE)
+                .bind(uuid)
+                .fetch_optional(&mut **t)
+                .await
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as::<_, CheckRow>(PG)
+                .bind(uuid)
+                .fetch_optional(&mut **t)
+                .await
+        }
     }
 }
 
 /// Loads up to two checks with `slug` in the project, locked as [`lock_by_uuid`] does.
 /// Two means the slug is ambiguous.
-pub async fn lock_by_slug(tx: &mut Tx, project_id: i64, slug: &str) -> Result<Vec<CheckRow>, sqlx::Error> {
+pub async fn lock_by_slug(
+    tx: &mut Tx,
+    project_id: i64,
+    slug: &str,
+) -> Result<Vec<CheckRow>, sqlx::Error> {
     const SQLITE: &str = concat!(
-        "select ", check_columns!(), " from checks where project_id = $1 and slug = $2 order by id limit 2"
+        "select ",
+        check_columns!(),
+        " from checks where project_id = $1 and slug = $2 order by id limit 2"
     );
     const PG: &str = concat!(
-        "select ", check_columns!(),
+        "select ",
+        check_columns!(),
         " from checks where project_id = $1 and slug = $2 order by id limit 2 for update"
     );
     match tx {
-        Tx::Sqlite(t) => sqlx::query_as::<_, CheckRow>(SQLITE).bind(project_id).bind(slug).fetch_all(&mut **t).await,
-        Tx::Postgres(t) => sqlx::query_as::<_, CheckRow>(PG).bind(project_id).bind(slug).fetch_all(&mut **t).await,
+        Tx::Sqlite(t) => {
+            sqlx::query_as::<_, CheckRow>(SQLITE)
+                .bind(project_id)
+                .bind(slug)
+                .fetch_all(&mut **t)
+                .await
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as::<_, CheckRow>(PG)
+                .bind(project_id)
+                .bind(slug)
+                .fetch_all(&mut **t)
+                .await
+        }
     }
 }
 
@@ -226,7 +262,11 @@ async fn save_state(tx: &mut Tx, id: i64, state: &CheckState) -> Result<(), sqlx
 
 /// Pauses a check. Returns `None` if there is no such check; pausing a paused check
 /// changes nothing and records no flip.
-pub async fn pause(db: &Db, uuid: &str, now: DateTime<Utc>) -> Result<Option<CheckRow>, sqlx::Error> {
+pub async fn pause(
+    db: &Db,
+    uuid: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<CheckRow>, sqlx::Error> {
     let result = transition(db, uuid, |state| check::pause(state, now)).await?;
     Ok(result.map(|(row, _)| row))
 }
@@ -243,7 +283,11 @@ pub async fn resume(
 
 /// Loads and locks a check, applies `f`, and stores the new state and flip if it returns
 /// one. `None` when there is no such check.
-async fn transition<F>(db: &Db, uuid: &str, f: F) -> Result<Option<(CheckRow, Option<Flip>)>, sqlx::Error>
+async fn transition<F>(
+    db: &Db,
+    uuid: &str,
+    f: F,
+) -> Result<Option<(CheckRow, Option<Flip>)>, sqlx::Error>
 where
     F: FnOnce(&CheckState) -> Option<(CheckState, Flip)>,
 {
@@ -300,27 +344,42 @@ pub async fn ids_by_slug(db: &Db, project_id: i64, slug: &str) -> Result<Vec<i64
 
 /// The ids of the channels assigned to a check.
 pub async fn channel_ids(db: &Db, check_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    const SQL: &str = "select channel_id from check_channels where check_id = $1 order by channel_id";
+    const SQL: &str =
+        "select channel_id from check_channels where check_id = $1 order by channel_id";
     on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(check_id).fetch_all(p).await)
 }
 
 /// A project's checks, oldest first.
 pub async fn list_by_project(db: &Db, project_id: i64) -> Result<Vec<CheckRow>, sqlx::Error> {
-    const SQL: &str = concat!("select ", check_columns!(), " from checks where project_id = $1 order by id");
+    const SQL: &str = concat!(
+        "select ",
+        check_columns!(),
+        " from checks where project_id = $1 order by id"
+    );
     on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).fetch_all(p).await)
 }
 
 /// A check of the project by its read-only alias.
-pub async fn find_by_unique_key(db: &Db, project_id: i64, unique_key: &str) -> Result<Option<CheckRow>, sqlx::Error> {
+pub async fn find_by_unique_key(
+    db: &Db,
+    project_id: i64,
+    unique_key: &str,
+) -> Result<Option<CheckRow>, sqlx::Error> {
     const SQL: &str = concat!(
-        "select ", check_columns!(), " from checks where project_id = $1 and unique_key = $2 order by id limit 1"
+        "select ",
+        check_columns!(),
+        " from checks where project_id = $1 and unique_key = $2 order by id limit 1"
     );
     on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).bind(unique_key).fetch_optional(p).await)
 }
 
 /// Stores a new configuration for a locked check and recomputes its deadline under the
 /// new schedule; returns the updated row.
-pub async fn save_config(tx: &mut Tx, id: i64, config: &CheckConfig) -> Result<CheckRow, sqlx::Error> {
+pub async fn save_config(
+    tx: &mut Tx,
+    id: i64,
+    config: &CheckConfig,
+) -> Result<CheckRow, sqlx::Error> {
     const SQL: &str = "update checks set name = $2, slug = $3, tags = $4, descr = $5, kind = $6, \
                        timeout = $7, grace = $8, schedule = $9, tz = $10, methods = $11, \
                        manual_resume = $12, filter_subject = $13, filter_body = $14, \
@@ -345,7 +404,11 @@ pub async fn save_config(tx: &mut Tx, id: i64, config: &CheckConfig) -> Result<C
 }
 
 /// Replaces the channels assigned to a check.
-pub async fn set_channels(tx: &mut Tx, check_id: i64, channel_ids: &[i64]) -> Result<(), sqlx::Error> {
+pub async fn set_channels(
+    tx: &mut Tx,
+    check_id: i64,
+    channel_ids: &[i64],
+) -> Result<(), sqlx::Error> {
     const CLEAR: &str = "delete from check_channels where check_id = $1";
     const ADD: &str = "insert into check_channels (check_id, channel_id) values ($1, $2)";
     on_tx!(tx, c => sqlx::query(CLEAR).bind(check_id).execute(c).await.map(|_| ()))?;
@@ -374,15 +437,36 @@ pub async fn channel_uuids_by_check(
 /// Locks a check by id inside a write transaction (see [`lock_by_uuid`]).
 pub async fn lock_by_id(tx: &mut Tx, id: i64) -> Result<Option<CheckRow>, sqlx::Error> {
     const SQLITE: &str = concat!("select ", check_columns!(), " from checks where id = $1");
-    const PG: &str = concat!("select ", check_columns!(), " from checks where id = $1 for update");
+    const PG: &str = concat!(
+        "select ",
+        check_columns!(),
+        " from checks where id = $1 for update"
+    );
     match tx {
-        Tx::Sqlite(t) => sqlx::query_as::<_, CheckRow>(SQLITE).bind(id).fetch_optional(&mut **t).await,
-        Tx::Postgres(t) => sqlx::query_as::<_, CheckRow>(PG).bind(id).fetch_optional(&mut **t).await,
+        Tx::Sqlite(t) => {
+            sqlx::query_as::<_, CheckRow>(SQLITE)
+                .bind(id)
+                .fetch_optional(&mut **t)
+                .await
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as::<_, CheckRow>(PG)
+                .bind(id)
+                .fetch_optional(&mut **t)
+                .await
+        }
     }
 }
 
 /// A project's checks, inside a transaction (for `unique` upserts).
-pub async fn list_by_project_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<CheckRow>, sqlx::Error> {
-    const SQL: &str = concat!("select ", check_columns!(), " from checks where project_id = $1 order by id");
+pub async fn list_by_project_tx(
+    tx: &mut Tx,
+    project_id: i64,
+) -> Result<Vec<CheckRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "select ",
+        check_columns!(),
+        " from checks where project_id = $1 order by id"
+    );
     on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).fetch_all(c).await)
 }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 /// index range scan on `alert_after`: the cost follows the checks that are due.
 pub async fn due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<CheckRow>, sqlx::Error> {
     const SQL: &str = concat!(
-        "select ", check_columns!(),
+        "select ",
+        check_columns!(),
         " from checks where alert_after <= $1 order by alert_after limit $2"
     );
     on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(Ts(now)).bind(limit).fetch_all(p).await)
@@ -35,7 +36,11 @@ pub async fn flip_down(db: &Db, row: &CheckRow, flip: &Flip) -> Result<bool, sql
 }
 
 /// Replaces a stale deadline, unless the check changed since it was loaded.
-pub async fn reschedule(db: &Db, row: &CheckRow, alert_after: Option<DateTime<Utc>>) -> Result<(), sqlx::Error> {
+pub async fn reschedule(
+    db: &Db,
+    row: &CheckRow,
+    alert_after: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
     const SQL: &str = "update checks set alert_after = $2 where id = $1 and alert_after = $3";
     on_pool!(db, p => sqlx::query(SQL)
         .bind(row.id).bind(alert_after.map(Ts)).bind(row.alert_after)

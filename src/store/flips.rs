@@ -38,7 +38,11 @@ pub struct FlipRow {
 }
 
 /// A check's flips since `since` (inclusive), oldest first.
-pub async fn list(db: &Db, check_id: i64, since: DateTime<Utc>) -> Result<Vec<FlipRow>, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    check_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<FlipRow>, sqlx::Error> {
     const SQL: &str = "select id, created, old_status, new_status, reason from flips \
                        where check_id = $1 and created >= $2 order by created, id";
     on_pool!(db, p => sqlx::query_as::<_, FlipRow>(SQL).bind(check_id).bind(Ts(since)).fetch_all(p).await)
@@ -55,7 +59,10 @@ pub struct QueuedNotification {
 }
 
 /// The outbox rows of a check, oldest first.
-pub async fn queued_for_check(db: &Db, check_id: i64) -> Result<Vec<QueuedNotification>, sqlx::Error> {
+pub async fn queued_for_check(
+    db: &Db,
+    check_id: i64,
+) -> Result<Vec<QueuedNotification>, sqlx::Error> {
     const SQL: &str = "select id, check_id, channel_id, flip_id, status, due_at from notifications \
                        where check_id = $1 order by id";
     on_pool!(db, p => sqlx::query_as::<_, QueuedNotification>(SQL).bind(check_id).fetch_all(p).await)

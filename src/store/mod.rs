@@ -88,14 +88,18 @@ impl Db {
                 Ok(Db::Sqlite(pool))
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(url)
-                    .with_context(|| format!("DATABASE_URL {url:?} is not a valid PostgreSQL URL"))?;
+                let options = PgConnectOptions::from_str(url).with_context(|| {
+                    format!("DATABASE_URL {url:?} is not a valid PostgreSQL URL")
+                })?;
                 Self::connect_postgres(options, max_connections).await
             }
         }
     }
 
-    pub async fn connect_postgres(options: PgConnectOptions, max_connections: u32) -> anyhow::Result<Db> {
+    pub async fn connect_postgres(
+        options: PgConnectOptions,
+        max_connections: u32,
+    ) -> anyhow::Result<Db> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))

@@ -1,9 +1,9 @@
 //! Recording pings: the one transaction on the hot path, and reading them back.
 
-use super::checks::{self, CheckRow, CheckConfig};
+use super::checks::{self, CheckConfig, CheckRow};
 use super::{Db, Ts, Tx, channels, on_pool, on_tx, projects};
-use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
 use crate::domain::check::on_ping;
+use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
 use crate::domain::ping::{PingAction, PingKind, classify};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -78,14 +78,16 @@ pub async fn record(
             Some(row) => (row, false),
             None => return Ok(Recorded::NotFound),
         },
-        Target::Slug { ping_key, slug, create } => {
-            match find_by_slug(&mut tx, ping_key, slug, create, limit, now).await? {
-                SlugLookup::Found(row, created) => (*row, created),
-                SlugLookup::NotFound => return Ok(Recorded::NotFound),
-                SlugLookup::Ambiguous => return Ok(Recorded::AmbiguousSlug),
-                SlugLookup::BadChannels(message) => return Ok(Recorded::BadChannels(message)),
-            }
-        }
+        Target::Slug {
+            ping_key,
+            slug,
+            create,
+        } => match find_by_slug(&mut tx, ping_key, slug, create, limit, now).await? {
+            SlugLookup::Found(row, created) => (*row, created),
+            SlugLookup::NotFound => return Ok(Recorded::NotFound),
+            SlugLookup::Ambiguous => return Ok(Recorded::AmbiguousSlug),
+            SlugLookup::BadChannels(message) => return Ok(Recorded::BadChannels(message)),
+        },
     };
     let kind = classify(ping.action, ping.method, ping.body, &row.rules());
     let outcome = on_ping(&row.state(), kind, ping.rid, now);
@@ -94,12 +96,23 @@ pub async fn record(
         // Overlapping runs: the check remembers only the latest start, so pair this
         // completion with its own run's start from the log.
         (None, PingKind::Success | PingKind::Fail, Some(rid)) => {
-            open_start(&mut tx, row.id, rid, now - MAX_RUN).await?.map(|start| now - start)
+            open_start(&mut tx, row.id, rid, now - MAX_RUN)
+                .await?
+                .map(|start| now - start)
         }
         _ => None,
     };
     let n = checks::save_after_ping(&mut tx, row.id, &outcome.state).await?;
-    insert(&mut tx, row.id, n, kind, ping, duration.map(|d| d.num_milliseconds()), now).await?;
+    insert(
+        &mut tx,
+        row.id,
+        n,
+        kind,
+        ping,
+        duration.map(|d| d.num_milliseconds()),
+        now,
+    )
+    .await?;
     if let Some(flip) = &outcome.flip {
         super::flips::record(&mut tx, row.id, flip).await?;
     }
@@ -167,7 +180,11 @@ async fn find_by_slug(
     let available = channels::list_tx(tx, project.id).await?;
     let named: Vec<NamedChannel> = available
         .iter()
-        .map(|c| NamedChannel { id: c.id, uuid: &c.uuid, name: &c.name })
+        .map(|c| NamedChannel {
+            id: c.id,
+            uuid: &c.uuid,
+            name: &c.name,
+        })
         .collect();
     let channel_ids = match resolve_channels(&auto.channels, &named) {
         Ok(ChannelSelection::All) => available.iter().map(|c| c.id).collect(),

@@ -28,7 +28,12 @@ pub struct CreatedProject {
 
 /// Creates a project owned by `owner_id`, with a ping key and a read-write and a
 /// read-only API key.
-pub async fn create(db: &Db, owner_id: i64, name: &str, now: DateTime<Utc>) -> Result<CreatedProject, sqlx::Error> {
+pub async fn create(
+    db: &Db,
+    owner_id: i64,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<CreatedProject, sqlx::Error> {
     let created = CreatedProject {
         id: 0,
         uuid: Uuid::new_v4().to_string(),
@@ -44,9 +49,11 @@ pub async fn create(db: &Db, owner_id: i64, name: &str, now: DateTime<Utc>) -> R
         .bind(&created.uuid).bind(name).bind(owner_id).bind(keys::digest(&created.ping_key))
         .bind(Uuid::new_v4().to_string()).bind(Ts(now))
         .fetch_one(c).await)?;
-    const MEMBER: &str = "insert into memberships (user_id, project_id, role) values ($1, $2, 'owner')";
+    const MEMBER: &str =
+        "insert into memberships (user_id, project_id, role) values ($1, $2, 'owner')";
     on_tx!(&mut tx, c => sqlx::query(MEMBER).bind(owner_id).bind(id).execute(c).await.map(|_| ()))?;
-    const KEY: &str = "insert into api_keys (project_id, read_only, key_hash, created) values ($1, $2, $3, $4)";
+    const KEY: &str =
+        "insert into api_keys (project_id, read_only, key_hash, created) values ($1, $2, $3, $4)";
     for (key, read_only) in [(&created.api_key, false), (&created.api_key_readonly, true)] {
         on_tx!(&mut tx, c => sqlx::query(KEY)
             .bind(id).bind(read_only).bind(keys::digest(key)).bind(Ts(now))
@@ -59,57 +66,31 @@ pub async fn create(db: &Db, owner_id: i64, name: &str, now: DateTime<Utc>) -> R
 /// Finds the project a ping key belongs to. With `lock` (used when the ping may create a
 /// check) the project row is locked on PostgreSQL, so two pings racing to auto-create
 /// the same slug create it once.
-pub async fn lock_by_ping_key(tx: &mut Tx, ping_key: &str, lock: bool) -> Result<Option<ProjectRow>, sqlx::Error> {
+pub async fn lock_by_ping_key(
+    tx: &mut Tx,
+    ping_key: &str,
+    lock: bool,
+) -> Result<Option<ProjectRow>, sqlx::Error> {
     const SQL: &str = "select id, uuid, name, owner_id from projects where ping_key_hash = $1";
-    const LOCKING: &str = "select id, uuid, name, owner_id from projects where ping_key_hash = $1 for update";
+    const LOCKING: &str =
+        "select id, uuid, name, owner_id from projects where ping_key_hash = $1 for update";
     let digest = keys::digest(ping_key);
     match tx {
-        Tx::Postgres(t) if lock => sqlx::query_as::<_, ProjectRow>(LOCKING).bind(digest).fetch_optional(&mut **t).await,
-        _ => on_tx!(tx, c => sqlx::query_as::<_, ProjectRow>(SQL).bind(&digest).fetch_optional(c).await),
+        Tx::Postgres(t) if lock => {
+            sqlx::query_as::<_, ProjectRow>(LOCKING)
+                .bind(digest)
+                .fetch_optional(&mut **t)
+                .await
+        }
+        _ => {
+            on_tx!(tx, c => sqlx::query_as::<_, ProjectRow>(SQL).bind(&digest).fetch_optional(c).await)
+        }
     }
 }
 
 pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ProjectRow>, sqlx::Error> {
     const SQL: &str = "select id, uuid, name, owner_id from projects where uuid = $1";
     on_pool!(db, p => sqlx::query_as::<_, ProjectRow>(SQL).bind(uuid).fetch_optional(p).await)
-}
-
-/// Adds a channel to a project; returns its id. Channel kinds and their configuration
-/// belong to the notifier; here a channel is a row that checks can be assigned to.
-pub async fn add_channel(
-    db: &Db,
-    project_id: i64,
-    kind: &str,
-    name: &str,
-    config: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
-    const SQL: &str = "insert into channels (uuid, project_id, kind, name, config, created) \
-                       values ($1, $2, $3, $4, $5, $6) returning id";
-    on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL)
-        .bind(Uuid::new_v4().to_string()).bind(project_id).bind(kind).bind(name)
-        .bind(config.to_string()).bind(Ts(now))
-        .fetch_one(p).await)
-}
-
-/// Turns a channel's per-direction switches and its disabled flag.
-pub async fn set_channel_flags(
-    db: &Db,
-    channel_id: i64,
-    notify_up: bool,
-    notify_down: bool,
-    disabled: bool,
-) -> Result<(), sqlx::Error> {
-    const SQL: &str = "update channels set notify_up = $2, notify_down = $3, disabled = $4 where id = $1";
-    on_pool!(db, p => sqlx::query(SQL)
-        .bind(channel_id).bind(notify_up).bind(notify_down).bind(disabled)
-        .execute(p).await.map(|_| ()))
-}
-
-/// Assigns a channel to a check.
-pub async fn assign_channel(db: &Db, check_id: i64, channel_id: i64) -> Result<(), sqlx::Error> {
-    const SQL: &str = "insert into check_channels (check_id, channel_id) values ($1, $2) on conflict do nothing";
-    on_pool!(db, p => sqlx::query(SQL).bind(check_id).bind(channel_id).execute(p).await.map(|_| ()))
 }
 
 /// The project an API key belongs to, and whether the key is read-only.

@@ -15,9 +15,11 @@ struct Candidate {
 /// Deletes pings beyond `keep` per check, for up to `batch` checks. Returns how many
 /// checks were pruned; a full batch means there may be more.
 pub async fn prune_pings(db: &Db, keep: i64, batch: i64) -> Result<usize, sqlx::Error> {
-    const FIND: &str = "select id, n_pings from checks where n_pings > pruned_through + $1 limit $2";
+    const FIND: &str =
+        "select id, n_pings from checks where n_pings > pruned_through + $1 limit $2";
     const DELETE: &str = "delete from pings where check_id = $1 and n <= $2";
-    const MARK: &str = "update checks set pruned_through = $2 where id = $1 and pruned_through < $2";
+    const MARK: &str =
+        "update checks set pruned_through = $2 where id = $1 and pruned_through < $2";
     let candidates = on_pool!(db, p => sqlx::query_as::<_, Candidate>(FIND)
         .bind(keep + PRUNE_SLACK).bind(batch).fetch_all(p).await)?;
     for c in &candidates {

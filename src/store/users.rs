@@ -25,12 +25,15 @@ pub async fn create(
     password_hash: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<i64, CreateUserError> {
-    const SQL: &str = "insert into users (email, password_hash, created) values ($1, $2, $3) returning id";
+    const SQL: &str =
+        "insert into users (email, password_hash, created) values ($1, $2, $3) returning id";
     let result = on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL)
         .bind(email).bind(password_hash).bind(Ts(now))
         .fetch_one(p).await);
     result.map_err(|e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => CreateUserError::EmailTaken(email.to_string()),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            CreateUserError::EmailTaken(email.to_string())
+        }
         _ => CreateUserError::Db(e),
     })
 }

@@ -11,7 +11,7 @@ use overdue::store::checks::{self, CheckConfig, CheckRow};
 use overdue::store::flips::{self, FlipRow, QueuedNotification};
 use overdue::store::pings::{self, PingRow};
 use overdue::store::projects::{self, CreatedProject};
-use overdue::store::{Db, users};
+use overdue::store::{Db, channels, users};
 use sqlx::postgres::PgConnectOptions;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -239,23 +239,28 @@ impl TestApp {
         (project, check)
     }
 
+    /// A webhook channel in the project.
+    pub async fn channel(&self, project: &CreatedProject) -> i64 {
+        let fields = channels::ChannelFields {
+            kind: "webhook".into(),
+            name: "hook".into(),
+            config: serde_json::json!({"url_down": "http://example.com/down"}).to_string(),
+            notify_up: true,
+            notify_down: true,
+        };
+        channels::create(self.db(), project.id, &fields, self.now())
+            .await
+            .unwrap()
+            .id
+    }
+
     /// A webhook channel in the project, assigned to the check.
     pub async fn channel_for(&self, project: &CreatedProject, check: &CheckRow) -> i64 {
-        let config = serde_json::json!({"url_down": "http://example.com/down"});
-        let id = projects::add_channel(
-            self.db(),
-            project.id,
-            "webhook",
-            "hook",
-            &config,
-            self.now(),
-        )
-        .await
-        .unwrap();
-        projects::assign_channel(self.db(), check.id, id)
+        let channel = self.channel(project).await;
+        channels::assign(self.db(), check.id, channel)
             .await
             .unwrap();
-        id
+        channel
     }
 
     pub async fn reload(&self, check: &CheckRow) -> CheckRow {

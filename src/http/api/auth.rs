@@ -30,7 +30,9 @@ pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request("json validation error: value is not an object")),
+        Ok(_) => Err(ApiError::bad_request(
+            "json validation error: value is not an object",
+        )),
         Err(_) => Err(ApiError::bad_request("could not parse request body")),
     }
 }
@@ -43,7 +45,10 @@ pub async fn authorize(
     body: Option<&Map<String, Value>>,
     access: Access,
 ) -> Result<Auth, ApiError> {
-    let from_header = headers.get("x-api-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty());
+    let from_header = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty());
     let key = match (from_header, body.and_then(|b| b.get("api_key"))) {
         (Some(k), _) => k.to_string(),
         (None, Some(Value::String(k))) => k.clone(),
@@ -55,7 +60,10 @@ pub async fn authorize(
     }
     match projects::find_by_api_key(&app.db, &key).await? {
         Some((_, true)) if access == Access::Write => Err(ApiError::WrongKey),
-        Some((project_id, read_only)) => Ok(Auth { project_id, read_only }),
+        Some((project_id, read_only)) => Ok(Auth {
+            project_id,
+            read_only,
+        }),
         None => Err(ApiError::WrongKey),
     }
 }

@@ -1,9 +1,9 @@
 //! `/api/v{1,2,3}/checks/…`: list, create, read, update, delete, pause, resume.
 
+use super::ApiVersion;
 use super::auth::{Access, Auth, authorize, json_object};
 use super::error::ApiError;
 use super::json::{self, View};
-use super::ApiVersion;
 use crate::app::AppState;
 use crate::domain::check::NotPaused;
 use crate::domain::check_config::{CheckConfig, tag_list};
@@ -33,7 +33,12 @@ pub fn view<'a>(app: &'a AppState, version: ApiVersion, auth: Auth) -> View<'a> 
 }
 
 /// A check as the API shows it to this caller.
-async fn render(app: &AppState, row: &CheckRow, version: ApiVersion, auth: Auth) -> Result<Value, ApiError> {
+async fn render(
+    app: &AppState,
+    row: &CheckRow,
+    version: ApiVersion,
+    auth: Auth,
+) -> Result<Value, ApiError> {
     let channels = if auth.read_only {
         Vec::new()
     } else {
@@ -52,8 +57,16 @@ pub async fn list(
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult {
     let auth = authorize(&app, &headers, None, Access::Read).await?;
-    let tags: Vec<&str> = params.iter().filter(|(k, _)| k == "tag").map(|(_, v)| v.as_str()).collect();
-    let slug = params.iter().find(|(k, _)| k == "slug").map(|(_, v)| v.as_str()).filter(|s| !s.is_empty());
+    let tags: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| k == "tag")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let slug = params
+        .iter()
+        .find(|(k, _)| k == "slug")
+        .map(|(_, v)| v.as_str())
+        .filter(|s| !s.is_empty());
     let rows = checks::list_by_project(&app.db, auth.project_id).await?;
     let mut channels = if auth.read_only {
         Default::default()
@@ -75,27 +88,51 @@ pub async fn list(
 
 /// Finds a check of the caller's project by uuid or, where allowed, by its read-only
 /// alias: 404 if there is none, 403 if it belongs to another project.
-pub async fn find(app: &AppState, auth: Auth, code: &str, by_unique_key: bool) -> Result<CheckRow, ApiError> {
+pub async fn find(
+    app: &AppState,
+    auth: Auth,
+    code: &str,
+    by_unique_key: bool,
+) -> Result<CheckRow, ApiError> {
     if is_canonical_uuid(code, false) {
-        let row = checks::find_by_uuid(&app.db, code).await?.ok_or(ApiError::NotFound)?;
-        return if row.project_id == auth.project_id { Ok(row) } else { Err(ApiError::Forbidden) };
+        let row = checks::find_by_uuid(&app.db, code)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        return if row.project_id == auth.project_id {
+            Ok(row)
+        } else {
+            Err(ApiError::Forbidden)
+        };
     }
     if by_unique_key && code.len() == 40 && code.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return checks::find_by_unique_key(&app.db, auth.project_id, code).await?.ok_or(ApiError::NotFound);
+        return checks::find_by_unique_key(&app.db, auth.project_id, code)
+            .await?
+            .ok_or(ApiError::NotFound);
     }
     Err(ApiError::NotFound)
 }
 
-pub async fn get(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, Path(code): Path<String>) -> ApiResult {
+pub async fn get(
+    State(app): State<AppState>,
+    version: ApiVersion,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> ApiResult {
     let auth = authorize(&app, &headers, None, Access::Read).await?;
     let row = find(&app, auth, &code, true).await?;
     ok(render(&app, &row, version, auth).await?)
 }
 
-pub async fn create(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, body: Bytes) -> ApiResult {
+pub async fn create(
+    State(app): State<AppState>,
+    version: ApiVersion,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     let body = json_object(&body)?;
     let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
-    let update = check_update::parse(&body, app.config.min_timeout).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let update = check_update::parse(&body, app.config.min_timeout)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let selection = resolve_channels(&app, auth.project_id, &update).await?;
 
     let mut tx = app.db.begin_write().await?;
@@ -116,7 +153,8 @@ pub async fn create(State(app): State<AppState>, version: ApiVersion, headers: H
             }
             let mut config = CheckConfig::default();
             update.apply(&mut config, version.0);
-            let row = checks::create(&mut tx, auth.project_id, &config, false, app.clock.now()).await?;
+            let row =
+                checks::create(&mut tx, auth.project_id, &config, false, app.clock.now()).await?;
             (row, StatusCode::CREATED)
         }
     };
@@ -137,11 +175,14 @@ pub async fn update(
     let body = json_object(&body)?;
     let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
     let row = find(&app, auth, &code, false).await?;
-    let update = check_update::parse(&body, app.config.min_timeout).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let update = check_update::parse(&body, app.config.min_timeout)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let selection = resolve_channels(&app, auth.project_id, &update).await?;
     let mut tx = app.db.begin_write().await?;
     // Locked again: it may have been deleted since it was found.
-    let row = checks::lock_by_id(&mut tx, row.id).await?.ok_or(ApiError::NotFound)?;
+    let row = checks::lock_by_id(&mut tx, row.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let row = apply(&mut tx, row, &update, version).await?;
     if let Some(selection) = &selection {
         set_channels(&mut tx, &row, selection).await?;
@@ -150,7 +191,12 @@ pub async fn update(
     ok(render(&app, &row, version, auth).await?)
 }
 
-async fn apply(tx: &mut Tx, row: CheckRow, update: &CheckUpdate, version: ApiVersion) -> Result<CheckRow, ApiError> {
+async fn apply(
+    tx: &mut Tx,
+    row: CheckRow,
+    update: &CheckUpdate,
+    version: ApiVersion,
+) -> Result<CheckRow, ApiError> {
     let mut config = row.config();
     if update.apply(&mut config, version.0) {
         Ok(checks::save_config(tx, row.id, &config).await?)
@@ -159,25 +205,49 @@ async fn apply(tx: &mut Tx, row: CheckRow, update: &CheckUpdate, version: ApiVer
     }
 }
 
-async fn resolve_channels(app: &AppState, project_id: i64, update: &CheckUpdate) -> Result<Option<ChannelSelection>, ApiError> {
-    let Some(spec) = &update.channels else { return Ok(None) };
+async fn resolve_channels(
+    app: &AppState,
+    project_id: i64,
+    update: &CheckUpdate,
+) -> Result<Option<ChannelSelection>, ApiError> {
+    let Some(spec) = &update.channels else {
+        return Ok(None);
+    };
     let rows = channels::list(&app.db, project_id).await?;
-    let named: Vec<NamedChannel> = rows.iter().map(|c| NamedChannel { id: c.id, uuid: &c.uuid, name: &c.name }).collect();
+    let named: Vec<NamedChannel> = rows
+        .iter()
+        .map(|c| NamedChannel {
+            id: c.id,
+            uuid: &c.uuid,
+            name: &c.name,
+        })
+        .collect();
     match check_update::resolve_channels(spec, &named) {
-        Ok(ChannelSelection::All) => Ok(Some(ChannelSelection::Ids(rows.iter().map(|c| c.id).collect()))),
+        Ok(ChannelSelection::All) => Ok(Some(ChannelSelection::Ids(
+            rows.iter().map(|c| c.id).collect(),
+        ))),
         Ok(selection) => Ok(Some(selection)),
         Err(message) => Err(ApiError::BadRequest(message)),
     }
 }
 
-async fn set_channels(tx: &mut Tx, row: &CheckRow, selection: &ChannelSelection) -> Result<(), ApiError> {
+async fn set_channels(
+    tx: &mut Tx,
+    row: &CheckRow,
+    selection: &ChannelSelection,
+) -> Result<(), ApiError> {
     if let ChannelSelection::Ids(ids) = selection {
         checks::set_channels(tx, row.id, ids).await?;
     }
     Ok(())
 }
 
-pub async fn delete(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, Path(code): Path<String>) -> ApiResult {
+pub async fn delete(
+    State(app): State<AppState>,
+    version: ApiVersion,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> ApiResult {
     let auth = authorize(&app, &headers, None, Access::Write).await?;
     let row = find(&app, auth, &code, false).await?;
     let shown = render(&app, &row, version, auth).await?;
@@ -185,19 +255,36 @@ pub async fn delete(State(app): State<AppState>, version: ApiVersion, headers: H
     ok(shown)
 }
 
-pub async fn pause(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, Path(code): Path<String>, body: Bytes) -> ApiResult {
+pub async fn pause(
+    State(app): State<AppState>,
+    version: ApiVersion,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let body = json_object(&body)?;
     let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
     let row = find(&app, auth, &code, false).await?;
-    let row = checks::pause(&app.db, &row.uuid, app.clock.now()).await?.ok_or(ApiError::NotFound)?;
+    let row = checks::pause(&app.db, &row.uuid, app.clock.now())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     ok(render(&app, &row, version, auth).await?)
 }
 
-pub async fn resume(State(app): State<AppState>, version: ApiVersion, headers: HeaderMap, Path(code): Path<String>, body: Bytes) -> ApiResult {
+pub async fn resume(
+    State(app): State<AppState>,
+    version: ApiVersion,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let body = json_object(&body)?;
     let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
     let row = find(&app, auth, &code, false).await?;
-    match checks::resume(&app.db, &row.uuid, app.clock.now()).await?.ok_or(ApiError::NotFound)? {
+    match checks::resume(&app.db, &row.uuid, app.clock.now())
+        .await?
+        .ok_or(ApiError::NotFound)?
+    {
         Ok(row) => ok(render(&app, &row, version, auth).await?),
         Err(NotPaused) => Err(ApiError::Conflict("check is not paused")),
     }

@@ -53,7 +53,10 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m).into_response(),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "API request failed");
-                error_body(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the cause is in the server log")
+                error_body(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; the cause is in the server log",
+                )
             }
         }
     }

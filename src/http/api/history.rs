@@ -49,7 +49,10 @@ pub async fn ping_body(
     if n <= row.n_pings - app.config.ping_log_limit {
         return Err(ApiError::NotFound);
     }
-    let body = pings::body(&app.db, row.id, n).await?.filter(|b| !b.is_empty()).ok_or(ApiError::NotFound)?;
+    let body = pings::body(&app.db, row.id, n)
+        .await?
+        .filter(|b| !b.is_empty())
+        .ok_or(ApiError::NotFound)?;
     let mut response = body.into_response();
     response
         .headers_mut()
@@ -98,7 +101,9 @@ pub async fn list_flips(
     let auth = authorize(&app, &headers, None, Access::Read).await?;
     let row = find(&app, auth, &code, true).await?;
     let filter = parse_flip_filter(&params).map_err(ApiError::BadRequest)?;
-    let since = filter.seconds.map(|s| app.clock.now() - TimeDelta::seconds(s));
+    let since = filter
+        .seconds
+        .map(|s| app.clock.now() - TimeDelta::seconds(s));
     let start = match (filter.start, since) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -116,12 +121,20 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn flip_filter_reads_bounds_and_refuses_nonsense() {
-        let f = parse_flip_filter(&params(&[("start", "100"), ("end", "200"), ("seconds", "3600")])).unwrap();
+        let f = parse_flip_filter(&params(&[
+            ("start", "100"),
+            ("end", "200"),
+            ("seconds", "3600"),
+        ]))
+        .unwrap();
         assert_eq!(f.start, DateTime::from_timestamp(100, 0));
         assert_eq!(f.end, DateTime::from_timestamp(200, 0));
         assert_eq!(f.seconds, Some(3600));
@@ -129,6 +142,9 @@ mod tests {
         assert!(parse_flip_filter(&params(&[("seconds", "31536001")])).is_err());
         assert!(parse_flip_filter(&params(&[("start", "abc")])).is_err());
         assert!(parse_flip_filter(&params(&[("end", "10000000001")])).is_err());
-        assert_eq!(parse_flip_filter(&params(&[("start", "")])).unwrap(), FlipFilter::default());
+        assert_eq!(
+            parse_flip_filter(&params(&[("start", "")])).unwrap(),
+            FlipFilter::default()
+        );
     }
 }

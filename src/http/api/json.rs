@@ -46,13 +46,22 @@ pub fn check(row: &CheckRow, channels: &[String], view: View<'_>) -> Value {
     put("desc", json!(row.descr));
     put("grace", json!(row.grace));
     put("n_pings", json!(row.n_pings));
-    put("status", json!(state.status_at(view.now, view.version == 1).as_str()));
+    put(
+        "status",
+        json!(state.status_at(view.now, view.version == 1).as_str()),
+    );
     put("started", json!(state.is_running()));
     put("last_ping", opt_iso(state.last_ping));
     put("next_ping", opt_iso(state.grace_start(true)));
     put("manual_resume", json!(row.manual_resume));
     put("methods", json!(row.methods));
-    let subject = |kw: &str| if row.filter_subject { kw.to_string() } else { String::new() };
+    let subject = |kw: &str| {
+        if row.filter_subject {
+            kw.to_string()
+        } else {
+            String::new()
+        }
+    };
     put("subject", json!(subject(&row.success_kw)));
     put("subject_fail", json!(subject(&row.failure_kw)));
     put("start_kw", json!(row.start_kw));
@@ -62,16 +71,25 @@ pub fn check(row: &CheckRow, channels: &[String], view: View<'_>) -> Value {
     put("filter_body", json!(row.filter_body));
     put("filter_http_body", json!(row.filter_http_body));
     put("filter_default_fail", json!(row.filter_default_fail));
-    put("badge_url", json!(format!("{}/b/2/{}.svg", view.site_root, row.badge_key)));
+    put(
+        "badge_url",
+        json!(format!("{}/b/2/{}.svg", view.site_root, row.badge_key)),
+    );
     if let Some(ms) = row.last_duration_ms {
         put("last_duration", json!(ms / 1000));
     }
     if view.read_only {
         put("unique_key", json!(row.unique_key));
     } else {
-        let api = format!("{}/api/v{}/checks/{}", view.site_root, view.version, row.uuid);
+        let api = format!(
+            "{}/api/v{}/checks/{}",
+            view.site_root, view.version, row.uuid
+        );
         put("uuid", json!(row.uuid));
-        put("ping_url", json!(format!("{}/ping/{}", view.site_root, row.uuid)));
+        put(
+            "ping_url",
+            json!(format!("{}/ping/{}", view.site_root, row.uuid)),
+        );
         put("update_url", json!(api));
         put("pause_url", json!(format!("{api}/pause")));
         put("resume_url", json!(format!("{api}/resume")));
@@ -102,7 +120,10 @@ pub fn ping(p: &PingRow, check_uuid: &str, view: View<'_>) -> Value {
         m.insert("duration".into(), json!((ms as f64 / 10.0).round() / 100.0));
     }
     let body_url = p.body.as_ref().filter(|b| !b.is_empty()).map(|_| {
-        format!("{}/api/v{}/checks/{}/pings/{}/body", view.site_root, view.version, check_uuid, p.n)
+        format!(
+            "{}/api/v{}/checks/{}/pings/{}/body",
+            view.site_root, view.version, check_uuid, p.n
+        )
     });
     m.insert("body_url".into(), json!(body_url));
     if let Some(code) = p.exit_status {

@@ -34,38 +34,107 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiVersion {
     }
 }
 
-/// One API route: its path under `/api/vN`, the first version that has it, and the
-/// methods it answers besides OPTIONS.
+/// One API route: its path under `/api/vN`, the versions that have it, and the methods
+/// it answers besides OPTIONS.
 pub struct ApiRoute {
     pub path: &'static str,
-    pub since: u8,
+    pub versions: std::ops::RangeInclusive<u8>,
     pub methods: &'static [&'static str],
     pub handler: fn() -> MethodRouter<AppState>,
 }
 
 /// Every API route. The router and the OpenAPI document's test are both built from it.
 pub const ROUTES: &[ApiRoute] = &[
-    ApiRoute { path: "/checks/", since: 1, methods: &["GET", "POST"], handler: || get(checks::list).post(checks::create) },
-    ApiRoute { path: "/checks/{code}", since: 1, methods: &["GET", "POST", "DELETE"], handler: || get(checks::get).post(checks::update).delete(checks::delete) },
-    ApiRoute { path: "/checks/{code}/pause", since: 1, methods: &["POST"], handler: || post(checks::pause) },
-    ApiRoute { path: "/checks/{code}/resume", since: 1, methods: &["POST"], handler: || post(checks::resume) },
-    ApiRoute { path: "/checks/{code}/pings/", since: 1, methods: &["GET"], handler: || get(history::list_pings) },
-    ApiRoute { path: "/checks/{code}/pings/{n}/body", since: 1, methods: &["GET"], handler: || get(history::ping_body) },
-    ApiRoute { path: "/checks/{code}/flips/", since: 1, methods: &["GET"], handler: || get(history::list_flips) },
-    ApiRoute { path: "/channels/", since: 1, methods: &["GET"], handler: || get(project::list_channels) },
-    ApiRoute { path: "/badges/", since: 1, methods: &["GET"], handler: || get(crate::http::badges::list) },
-    ApiRoute { path: "/status/", since: 1, methods: &["GET"], handler: || get(status) },
+    ApiRoute {
+        path: "/checks/",
+        versions: 1..=3,
+        methods: &["GET", "POST"],
+        handler: || get(checks::list).post(checks::create),
+    },
+    ApiRoute {
+        path: "/checks/{code}",
+        versions: 1..=3,
+        methods: &["GET", "POST", "DELETE"],
+        handler: || get(checks::get).post(checks::update).delete(checks::delete),
+    },
+    ApiRoute {
+        path: "/checks/{code}/pause",
+        versions: 1..=3,
+        methods: &["POST"],
+        handler: || post(checks::pause),
+    },
+    ApiRoute {
+        path: "/checks/{code}/resume",
+        versions: 1..=3,
+        methods: &["POST"],
+        handler: || post(checks::resume),
+    },
+    ApiRoute {
+        path: "/checks/{code}/pings/",
+        versions: 1..=3,
+        methods: &["GET"],
+        handler: || get(history::list_pings),
+    },
+    ApiRoute {
+        path: "/checks/{code}/pings/{n}/body",
+        versions: 1..=3,
+        methods: &["GET"],
+        handler: || get(history::ping_body),
+    },
+    ApiRoute {
+        path: "/checks/{code}/flips/",
+        versions: 1..=3,
+        methods: &["GET"],
+        handler: || get(history::list_flips),
+    },
+    ApiRoute {
+        path: "/channels/",
+        versions: 1..=2,
+        methods: &["GET"],
+        handler: || get(project::list_channels),
+    },
+    ApiRoute {
+        path: "/channels/",
+        versions: 3..=3,
+        methods: &["GET", "POST"],
+        handler: || get(project::list_channels).post(project::create_channel),
+    },
+    ApiRoute {
+        path: "/channels/{uuid}",
+        versions: 3..=3,
+        methods: &["GET", "POST", "DELETE"],
+        handler: || {
+            get(project::get_channel)
+                .post(project::update_channel)
+                .delete(project::delete_channel)
+        },
+    },
+    ApiRoute {
+        path: "/badges/",
+        versions: 1..=3,
+        methods: &["GET"],
+        handler: || get(crate::http::badges::list),
+    },
+    ApiRoute {
+        path: "/status/",
+        versions: 1..=3,
+        methods: &["GET"],
+        handler: || get(status),
+    },
 ];
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
     for version in 1..=3u8 {
-        for route in ROUTES.iter().filter(|r| r.since <= version) {
+        for route in ROUTES.iter().filter(|r| r.versions.contains(&version)) {
             let allowed = format!("{}, OPTIONS", route.methods.join(", "));
-            let allowed = HeaderValue::from_str(&allowed).unwrap_or(HeaderValue::from_static("OPTIONS"));
+            let allowed =
+                HeaderValue::from_str(&allowed).unwrap_or(HeaderValue::from_static("OPTIONS"));
             let handler = (route.handler)()
                 .merge(options(|| async { StatusCode::NO_CONTENT }))
-                .layer(map_response(move |response: Response| cors(response, allowed.clone())));
+                .layer(map_response(move |response: Response| {
+                    cors(response, allowed.clone())
+                }));
             router = router.route(&format!("/api/v{version}{}", route.path), handler);
         }
     }
@@ -75,10 +144,19 @@ pub fn routes() -> Router<AppState> {
 /// healthchecks.io's CORS headers, on every API answer.
 async fn cors(mut response: Response, allowed: HeaderValue) -> Response {
     let h = response.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("X-Api-Key"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("X-Api-Key"),
+    );
     h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, allowed);
-    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
     response
 }
 

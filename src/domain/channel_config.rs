@@ -1,0 +1,354 @@
+//! Channel kinds and their configuration: parsed and validated from the API's JSON,
+//! with secrets masked for display. Delivery lives in `crate::notify`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// The kinds a channel may be.
+pub const KINDS: &[&str] = &["email", "webhook", "wecom", "serverchan", "shell"];
+
+/// A channel's configuration, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelConfig {
+    Email(EmailConfig),
+    Webhook(WebhookConfig),
+    WeCom(WeComConfig),
+    ServerChan(ServerChanConfig),
+    Shell(ShellConfig),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailConfig {
+    pub address: String,
+}
+
+/// One direction (down or up) of a webhook.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRequest {
+    pub method: String,
+    pub url: String,
+    pub body: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookConfig {
+    pub down: WebhookRequest,
+    pub up: WebhookRequest,
+    /// When set, each request carries a timestamped HMAC-SHA256 signature.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeComConfig {
+    /// The group robot's webhook URL, with its `key`.
+    pub url: String,
+    /// Who to mention when a check goes down: WeCom user ids, or `@all`.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerChanConfig {
+    pub sendkey: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShellConfig {
+    #[serde(default)]
+    pub cmd_down: String,
+    #[serde(default)]
+    pub cmd_up: String,
+}
+
+const MAX_URL: usize = 1000;
+const MAX_BODY: usize = 10_000;
+const MAX_HEADER: usize = 1000;
+const MASK: &str = "********";
+
+/// A configuration problem; displays as the API's error text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "json validation error: {}", self.0)
+    }
+}
+
+fn bad<T>(message: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(message.into()))
+}
+
+fn text(obj: &Map<String, Value>, field: &str, max: usize) -> Result<String, ConfigError> {
+    match obj.get(field) {
+        None => Ok(String::new()),
+        Some(Value::String(s)) if s.chars().count() > max => {
+            bad(format!("config.{field} is too long"))
+        }
+        Some(Value::String(s)) => Ok(s.trim().to_string()),
+        Some(_) => bad(format!("config.{field} is not a string")),
+    }
+}
+
+fn http_url(field: &str, url: &str) -> Result<(), ConfigError> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(host)
+            if !host.is_empty()
+                && !host.starts_with('/')
+                && !url.chars().any(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => bad(format!("config.{field} must be an http:// or https:// URL")),
+    }
+}
+
+impl ChannelConfig {
+    /// Parses and validates `config` for `kind`.
+    pub fn parse(kind: &str, config: &Value) -> Result<ChannelConfig, ConfigError> {
+        let Value::Object(obj) = config else {
+            return bad("config is not an object");
+        };
+        match kind {
+            "email" => {
+                let address = text(obj, "address", 254)?;
+                let valid = matches!(address.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'))
+                    && !address.chars().any(char::is_whitespace);
+                if !valid {
+                    return bad("config.address is not an email address");
+                }
+                Ok(ChannelConfig::Email(EmailConfig { address }))
+            }
+            "webhook" => parse_webhook(obj).map(ChannelConfig::Webhook),
+            "wecom" => {
+                let url = text(obj, "url", MAX_URL)?;
+                http_url("url", &url)?;
+                if !url.contains("key=") {
+                    return bad(
+                        "config.url must be the group robot's webhook URL, with its key= parameter",
+                    );
+                }
+                let mentions = match obj.get("mentions") {
+                    None => Vec::new(),
+                    Some(Value::Array(items)) => items
+                        .iter()
+                        .map(|i| {
+                            i.as_str().map(str::to_string).ok_or(ConfigError(
+                                "config.mentions must be a list of strings".into(),
+                            ))
+                        })
+                        .collect::<Result<_, _>>()?,
+                    Some(_) => return bad("config.mentions must be a list of strings"),
+                };
+                Ok(ChannelConfig::WeCom(WeComConfig { url, mentions }))
+            }
+            "serverchan" => {
+                let sendkey = text(obj, "sendkey", 200)?;
+                if sendkey.is_empty()
+                    || !sendkey
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                {
+                    return bad("config.sendkey must be a ServerChan SendKey (SCT… or sctp…)");
+                }
+                Ok(ChannelConfig::ServerChan(ServerChanConfig { sendkey }))
+            }
+            "shell" => {
+                let cmd_down = text(obj, "cmd_down", MAX_URL)?;
+                let cmd_up = text(obj, "cmd_up", MAX_URL)?;
+                if cmd_down.is_empty() && cmd_up.is_empty() {
+                    return bad("config needs cmd_down or cmd_up");
+                }
+                Ok(ChannelConfig::Shell(ShellConfig { cmd_down, cmd_up }))
+            }
+            other => bad(format!(
+                "kind has unexpected value {other:?} (expected one of: {})",
+                KINDS.join(", ")
+            )),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChannelConfig::Email(_) => "email",
+            ChannelConfig::Webhook(_) => "webhook",
+            ChannelConfig::WeCom(_) => "wecom",
+            ChannelConfig::ServerChan(_) => "serverchan",
+            ChannelConfig::Shell(_) => "shell",
+        }
+    }
+
+    /// The stored JSON form (secrets in clear).
+    pub fn to_json(&self) -> Value {
+        match self {
+            ChannelConfig::Email(c) => json!(c),
+            ChannelConfig::Webhook(c) => webhook_json(c),
+            ChannelConfig::WeCom(c) => json!(c),
+            ChannelConfig::ServerChan(c) => json!(c),
+            ChannelConfig::Shell(c) => json!(c),
+        }
+    }
+
+    /// The JSON shown to people: secrets replaced by a mask that keeps a hint.
+    pub fn to_masked_json(&self) -> Value {
+        self.masked().to_json()
+    }
+
+    fn masked(&self) -> ChannelConfig {
+        let mut c = self.clone();
+        match &mut c {
+            ChannelConfig::Webhook(w) if !w.secret.is_empty() => w.secret = MASK.into(),
+            ChannelConfig::WeCom(w) => w.url = mask_key_param(&w.url),
+            ChannelConfig::ServerChan(s) => s.sendkey = mask_middle(&s.sendkey),
+            _ => {}
+        }
+        c
+    }
+
+    /// Keeps the stored secrets where an update sends back their masked form, so a
+    /// client can round-trip what it read.
+    pub fn keep_masked_secrets(&mut self, old: &ChannelConfig) {
+        let masked_old = old.masked();
+        match (self, old, &masked_old) {
+            (ChannelConfig::Webhook(new), ChannelConfig::Webhook(o), ChannelConfig::Webhook(m))
+                if new.secret == m.secret =>
+            {
+                new.secret.clone_from(&o.secret);
+            }
+            (ChannelConfig::WeCom(new), ChannelConfig::WeCom(o), ChannelConfig::WeCom(m))
+                if new.url == m.url =>
+            {
+                new.url.clone_from(&o.url);
+            }
+            (
+                ChannelConfig::ServerChan(new),
+                ChannelConfig::ServerChan(o),
+                ChannelConfig::ServerChan(m),
+            ) if new.sendkey == m.sendkey => {
+                new.sendkey.clone_from(&o.sendkey);
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads a stored configuration back.
+    pub fn from_stored(kind: &str, stored: &str) -> Result<ChannelConfig, ConfigError> {
+        let value: Value = serde_json::from_str(stored)
+            .map_err(|e| ConfigError(format!("stored config is not JSON: {e}")))?;
+        ChannelConfig::parse(kind, &value)
+    }
+}
+
+fn parse_webhook(obj: &Map<String, Value>) -> Result<WebhookConfig, ConfigError> {
+    let direction = |d: &str| -> Result<WebhookRequest, ConfigError> {
+        let method = match text(obj, &format!("method_{d}"), 10)?
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "" => "GET".to_string(),
+            m @ ("GET" | "POST" | "PUT") => m.to_string(),
+            _ => {
+                return bad(format!(
+                    "config.method_{d} has unexpected value (expected GET, POST or PUT)"
+                ));
+            }
+        };
+        let url = text(obj, &format!("url_{d}"), MAX_URL)?;
+        if !url.is_empty() {
+            http_url(&format!("url_{d}"), &url)?;
+        }
+        let body = text(obj, &format!("body_{d}"), MAX_BODY)?;
+        let mut headers = BTreeMap::new();
+        match obj.get(&format!("headers_{d}")) {
+            None => {}
+            Some(Value::Object(h)) => {
+                for (name, value) in h {
+                    let Some(value) = value.as_str() else {
+                        return bad(format!("config.headers_{d}.{name} is not a string"));
+                    };
+                    let valid_name = !name.is_empty()
+                        && name
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                    if !valid_name {
+                        return bad(format!(
+                            "config.headers_{d}: {name:?} is not a valid header name"
+                        ));
+                    }
+                    if value.contains(['\r', '\n']) || value.len() > MAX_HEADER {
+                        return bad(format!(
+                            "config.headers_{d}.{name} must be one line of at most {MAX_HEADER} bytes"
+                        ));
+                    }
+                    headers.insert(name.clone(), value.to_string());
+                }
+            }
+            Some(_) => return bad(format!("config.headers_{d} is not an object")),
+        }
+        Ok(WebhookRequest {
+            method,
+            url,
+            body,
+            headers,
+        })
+    };
+    let config = WebhookConfig {
+        down: direction("down")?,
+        up: direction("up")?,
+        secret: text(obj, "secret", 200)?,
+    };
+    if config.down.url.is_empty() && config.up.url.is_empty() {
+        return bad("config needs url_down or url_up");
+    }
+    Ok(config)
+}
+
+fn webhook_json(c: &WebhookConfig) -> Value {
+    let mut m = Map::new();
+    for (d, r) in [("down", &c.down), ("up", &c.up)] {
+        m.insert(format!("method_{d}"), json!(r.method));
+        m.insert(format!("url_{d}"), json!(r.url));
+        m.insert(format!("body_{d}"), json!(r.body));
+        m.insert(format!("headers_{d}"), json!(r.headers));
+    }
+    m.insert("secret".into(), json!(c.secret));
+    Value::Object(m)
+}
+
+/// `ab…yz`: enough to recognise a key, not enough to use it.
+fn mask_middle(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() <= 8 {
+        return MASK.into();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{MASK}{tail}")
+}
+
+/// Masks the value of a URL's `key=` parameter.
+fn mask_key_param(url: &str) -> String {
+    match url.find("key=") {
+        Some(i) => {
+            let start = i + 4;
+            let end = url[start..].find('&').map_or(url.len(), |j| start + j);
+            format!(
+                "{}{}{}",
+                &url[..start],
+                mask_middle(&url[start..end]),
+                &url[end..]
+            )
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[path = "channel_config_tests.rs"]
+mod tests;
