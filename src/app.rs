@@ -20,6 +20,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     pub wake: Arc<SchedulerWake>,
+    /// Wakes this process's delivery workers when it queues notifications.
+    pub outbox_wake: Arc<Notify>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             config: Arc::new(config),
             clock,
             wake: Arc::new(SchedulerWake::default()),
+            outbox_wake: Arc::new(Notify::new()),
         }
     }
 }
@@ -122,6 +125,7 @@ pub async fn start(state: AppState, roles: Roles) -> anyhow::Result<Running> {
     if roles.jobs {
         tasks.spawn(jobs::scheduler::Scheduler::new(&state).run(cancel.clone()));
         tasks.spawn(jobs::pruner::run(state.clone(), cancel.clone()));
+        tasks.spawn(jobs::notifier::Notifier::new(&state)?.run(cancel.clone()));
     }
     Ok(Running {
         addr,

@@ -19,6 +19,21 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Whether shell-command channels may be created and run.
     pub shell_enabled: bool,
+    /// `smtp://…` or `smtps://…`; empty writes emails to the log instead.
+    pub smtp_url: String,
+    pub email_from: String,
+    /// Let notifications reach private, loopback and link-local addresses.
+    pub allow_private_targets: bool,
+    /// Seconds one delivery attempt may take.
+    pub notify_timeout: u64,
+    /// Attempts per notification before it is given up.
+    pub notify_max_attempts: i64,
+    /// Seconds after which a notification that still fails is given up.
+    pub notify_max_age: i64,
+    /// ServerChan Turbo (`SCT…` keys) API base.
+    pub serverchan_url: String,
+    /// ServerChan³ (`sctp…` keys) API base; `{uid}` is replaced by the key's user id.
+    pub serverchan3_url: String,
 }
 
 /// One setting: its TOML key, its environment variable, its default and what it means.
@@ -84,6 +99,54 @@ pub const SETTINGS: &[Setting] = &[
         env: "OVERDUE_SHELL_ENABLED",
         default: "false",
         help: "allow shell-command channels",
+    },
+    Setting {
+        key: "smtp_url",
+        env: "OVERDUE_SMTP_URL",
+        default: "",
+        help: "SMTP server for email; empty logs emails instead",
+    },
+    Setting {
+        key: "email_from",
+        env: "OVERDUE_EMAIL_FROM",
+        default: "Overdue <overdue@localhost>",
+        help: "sender of emails",
+    },
+    Setting {
+        key: "allow_private_targets",
+        env: "OVERDUE_ALLOW_PRIVATE_TARGETS",
+        default: "false",
+        help: "let notifications reach private addresses",
+    },
+    Setting {
+        key: "notify_timeout",
+        env: "OVERDUE_NOTIFY_TIMEOUT",
+        default: "10",
+        help: "seconds per delivery attempt",
+    },
+    Setting {
+        key: "notify_max_attempts",
+        env: "OVERDUE_NOTIFY_MAX_ATTEMPTS",
+        default: "8",
+        help: "attempts per notification",
+    },
+    Setting {
+        key: "notify_max_age",
+        env: "OVERDUE_NOTIFY_MAX_AGE",
+        default: "3600",
+        help: "seconds before a failing notification is given up",
+    },
+    Setting {
+        key: "serverchan_url",
+        env: "OVERDUE_SERVERCHAN_URL",
+        default: "https://sctapi.ftqq.com",
+        help: "ServerChan Turbo API",
+    },
+    Setting {
+        key: "serverchan3_url",
+        env: "OVERDUE_SERVERCHAN3_URL",
+        default: "https://{uid}.push.ft07.com",
+        help: "ServerChan3 API",
     },
 ];
 
@@ -157,6 +220,22 @@ impl Config {
             check_limit: parse_range(get("check_limit"), 1, i64::MAX)?,
             db_max_connections: parse_range(get("db_max_connections"), 1, 10_000)?,
             shell_enabled: parse_bool(get("shell_enabled"))?,
+            smtp_url: get("smtp_url").0.trim().to_string(),
+            email_from: get("email_from").0.trim().to_string(),
+            allow_private_targets: parse_bool(get("allow_private_targets"))?,
+            notify_timeout: parse_range(get("notify_timeout"), 1, 300)?,
+            notify_max_attempts: parse_range(get("notify_max_attempts"), 1, 100)?,
+            notify_max_age: parse_range(get("notify_max_age"), 1, 7 * 86_400)?,
+            serverchan_url: get("serverchan_url")
+                .0
+                .trim()
+                .trim_end_matches('/')
+                .to_string(),
+            serverchan3_url: get("serverchan3_url")
+                .0
+                .trim()
+                .trim_end_matches('/')
+                .to_string(),
         };
         crate::store::backend_of(&config.database_url).map_err(|e| ConfigError(e.to_string()))?;
         let site = get("site_root");

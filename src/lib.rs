@@ -7,4 +7,5 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod notify;
 pub mod store;

@@ -261,6 +261,7 @@ fn serve_starts_answers_and_stops_on_sigterm() {
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (health, ping) = rt.block_on(async {
+        overdue::notify::net::install_crypto_provider();
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
         let health = http
             .get(format!("http://{addr}/healthz"))

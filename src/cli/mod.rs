@@ -81,6 +81,7 @@ pub enum ProjectCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::notify::net::install_crypto_provider();
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         None => serve::run(config, ServeArgs::default()).await,

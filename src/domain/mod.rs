@@ -7,6 +7,7 @@ pub mod check;
 pub mod check_config;
 pub mod check_update;
 pub mod cron;
+pub mod delivery;
 pub mod keys;
 pub mod oncalendar;
 pub mod ping;

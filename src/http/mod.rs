@@ -11,11 +11,13 @@ pub mod api;
 pub mod badges;
 pub mod metrics;
 pub mod ping;
+pub mod unsubscribe;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ping::routes(&state.config))
         .merge(api::routes())
+        .merge(unsubscribe::routes())
         .merge(badges::routes())
         .merge(metrics::routes())
         .route("/healthz", get(healthz))

@@ -28,6 +28,7 @@ pub struct Scheduler {
     db: Db,
     clock: Arc<dyn Clock>,
     wake: Arc<SchedulerWake>,
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Scheduler {
@@ -36,6 +37,7 @@ impl Scheduler {
             db: state.db.clone(),
             clock: state.clock.clone(),
             wake: state.wake.clone(),
+            outbox_wake: state.outbox_wake.clone(),
         }
     }
 
@@ -65,6 +67,9 @@ impl Scheduler {
             // A short batch means nothing else is due; a full one may have more behind it.
             // Every row handled leaves the due set (down checks have no deadline, and a
             // rescheduled one is due later), so each round makes progress.
+            if report.flipped > 0 {
+                self.outbox_wake.notify_one();
+            }
             if (due.len() as i64) < BATCH {
                 return Ok(report);
             }

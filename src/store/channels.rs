@@ -17,13 +17,15 @@ pub struct ChannelRow {
     pub disabled: bool,
     pub last_error: Option<String>,
     pub created: Ts,
+    /// The secret in the channel's unsubscribe link.
+    pub token: String,
 }
 
 macro_rules! select_channels {
     ($rest:literal) => {
         concat!(
             "select id, uuid, project_id, kind, name, config, notify_up, notify_down, disabled, \
-             last_error, created from channels ",
+             last_error, created, token from channels ",
             $rest
         )
     };
@@ -64,12 +66,13 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<ChannelRow, sqlx::Error> {
     const INSERT: &str = "insert into channels (uuid, project_id, kind, name, config, notify_up, \
-                          notify_down, created) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                          notify_down, created, token) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                           returning id, uuid, project_id, kind, name, config, notify_up, \
-                          notify_down, disabled, last_error, created";
+                          notify_down, disabled, last_error, created, token";
     on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(INSERT)
         .bind(Uuid::new_v4().to_string()).bind(project_id).bind(&fields.kind).bind(&fields.name)
         .bind(&fields.config).bind(fields.notify_up).bind(fields.notify_down).bind(Ts(now))
+        .bind(Uuid::new_v4().simple().to_string())
         .fetch_one(p).await)
 }
 
@@ -108,4 +111,35 @@ pub async fn assign(db: &Db, check_id: i64, channel_id: i64) -> Result<(), sqlx:
     const SQL: &str =
         "insert into check_channels (check_id, channel_id) values ($1, $2) on conflict do nothing";
     on_pool!(db, p => sqlx::query(SQL).bind(check_id).bind(channel_id).execute(p).await.map(|_| ()))
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<ChannelRow>, sqlx::Error> {
+    const SQL: &str = select_channels!("where id = $1");
+    on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(id).fetch_optional(p).await)
+}
+
+/// Records the outcome of a delivery on the channel: when it last notified, and the
+/// last error (cleared by a success).
+pub async fn record_delivery(
+    db: &Db,
+    id: i64,
+    at: DateTime<Utc>,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "update channels set last_notify = $2, last_error = $3 where id = $1";
+    on_pool!(db, p => sqlx::query(SQL).bind(id).bind(Ts(at)).bind(error).execute(p).await.map(|_| ()))
+}
+
+/// Disables a channel that failed permanently; returns whether this call disabled it.
+pub async fn disable(db: &Db, id: i64, error: &str) -> Result<bool, sqlx::Error> {
+    const SQL: &str =
+        "update channels set disabled = true, last_error = $2 where id = $1 and not disabled";
+    on_pool!(db, p => sqlx::query(SQL).bind(id).bind(error).execute(p).await.map(|r| r.rows_affected() == 1))
+}
+
+/// Disables an email channel from its unsubscribe link; false if the token is wrong.
+pub async fn unsubscribe(db: &Db, uuid: &str, token: &str) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "update channels set disabled = true, last_error = 'unsubscribed by the recipient' \
+                       where uuid = $1 and token = $2 and token <> '' and kind = 'email'";
+    on_pool!(db, p => sqlx::query(SQL).bind(uuid).bind(token).execute(p).await.map(|r| r.rows_affected() == 1))
 }

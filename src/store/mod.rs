@@ -14,6 +14,7 @@ pub mod channels;
 pub mod checks;
 pub mod deadlines;
 pub mod flips;
+pub mod outbox;
 pub mod pings;
 pub mod projects;
 pub mod pruning;

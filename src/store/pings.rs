@@ -40,6 +40,8 @@ pub enum Recorded {
         kind: PingKind,
         /// The check's new deadline, so the scheduler can wake early for it.
         alert_after: Option<DateTime<Utc>>,
+        /// Notifications queued by this ping's flip.
+        queued: u64,
     },
     NotFound,
     AmbiguousSlug,
@@ -113,14 +115,16 @@ pub async fn record(
         now,
     )
     .await?;
+    let mut queued = 0;
     if let Some(flip) = &outcome.flip {
-        super::flips::record(&mut tx, row.id, flip).await?;
+        queued = super::flips::record(&mut tx, row.id, flip).await?;
     }
     tx.commit().await?;
     Ok(Recorded::Stored {
         created_check,
         kind,
         alert_after: outcome.state.alert_after(),
+        queued,
     })
 }
 

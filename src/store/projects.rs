@@ -105,3 +105,9 @@ pub async fn owner_of(tx: &mut Tx, project_id: i64) -> Result<i64, sqlx::Error> 
     const SQL: &str = "select owner_id from projects where id = $1";
     on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).bind(project_id).fetch_one(c).await)
 }
+
+/// A project's name.
+pub async fn name_of(db: &Db, project_id: i64) -> Result<String, sqlx::Error> {
+    const SQL: &str = "select name from projects where id = $1";
+    on_pool!(db, p => sqlx::query_scalar::<_, String>(SQL).bind(project_id).fetch_one(p).await)
+}

@@ -2,10 +2,14 @@
 //! database (a SQLite file, or a PostgreSQL schema), with a clock the test moves.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod receiver;
+pub mod smtp;
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use overdue::app::{self, AppState, Roles, Running};
 use overdue::clock::TestClock;
 use overdue::config::Config;
+use overdue::jobs::notifier::Notifier;
 use overdue::jobs::scheduler::{Scheduler, TickReport};
 use overdue::store::checks::{self, CheckConfig, CheckRow};
 use overdue::store::flips::{self, FlipRow, QueuedNotification};
@@ -174,6 +178,8 @@ impl TestApp {
         config.database_url = test_db.url.clone();
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.min_timeout = 1;
+        // Test receivers listen on loopback; one test turns the guard back on.
+        config.allow_private_targets = true;
         configure(&mut config);
         let clock = TestClock::new(t0());
         let state = AppState::new(test_db.db.clone(), config, Arc::new(clock.clone()));
@@ -187,6 +193,7 @@ impl TestApp {
         .await
         .expect("start app");
         let base = format!("http://{}", running.addr.expect("bound address"));
+        overdue::notify::net::install_crypto_provider();
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
         TestApp {
             base,
@@ -297,6 +304,15 @@ impl TestApp {
             .tick()
             .await
             .expect("scheduler tick")
+    }
+
+    /// Runs the delivery workers once over everything due.
+    pub async fn deliver(&self) -> overdue::jobs::notifier::TickReport {
+        Notifier::new(&self.state)
+            .expect("notifier")
+            .tick()
+            .await
+            .expect("notifier tick")
     }
 
     pub fn url(&self, path: &str) -> String {

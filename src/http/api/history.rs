@@ -116,6 +116,45 @@ pub async fn list_flips(
     Ok(Json(json!({ "flips": list })))
 }
 
+/// A check's notifications, newest first, each with every delivery attempt.
+pub async fn list_notifications(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let auth = authorize(&app, &headers, None, Access::Write).await?;
+    let row = find(&app, auth, &code, false).await?;
+    let (rows, attempts) = crate::store::outbox::for_check(&app.db, row.id, 100).await?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|n| {
+            let log: Vec<Value> = attempts
+                .iter()
+                .filter(|a| a.notification_id == n.id)
+                .map(|a| {
+                    json!({
+                        "started": json::iso_full(a.started.0),
+                        "duration_ms": a.duration_ms,
+                        "ok": a.ok,
+                        "error": a.error,
+                    })
+                })
+                .collect();
+            json!({
+                "channel": n.channel_uuid,
+                "status": n.status,
+                "created": json::iso_full(n.created.0),
+                "state": n.state,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "done": n.done_at.map(|t| json::iso_full(t.0)),
+                "log": log,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "notifications": list })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ pub mod checks;
 pub mod error;
 pub mod history;
 pub mod json;
+pub mod openapi;
 pub mod project;
 
 /// The API version a request was made under, from its path.
@@ -88,6 +89,18 @@ pub const ROUTES: &[ApiRoute] = &[
         handler: || get(history::list_flips),
     },
     ApiRoute {
+        path: "/checks/{code}/notifications/",
+        versions: 3..=3,
+        methods: &["GET"],
+        handler: || get(history::list_notifications),
+    },
+    ApiRoute {
+        path: "/channels/{uuid}/test",
+        versions: 3..=3,
+        methods: &["POST"],
+        handler: || post(project::test_channel),
+    },
+    ApiRoute {
         path: "/channels/",
         versions: 1..=2,
         methods: &["GET"],
@@ -120,6 +133,12 @@ pub const ROUTES: &[ApiRoute] = &[
         versions: 1..=3,
         methods: &["GET"],
         handler: || get(status),
+    },
+    ApiRoute {
+        path: "/openapi.json",
+        versions: 3..=3,
+        methods: &["GET"],
+        handler: || get(openapi::document),
     },
 ];
 

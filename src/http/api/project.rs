@@ -5,6 +5,8 @@ use super::auth::{Access, Auth, authorize, json_object};
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::channel_config::ChannelConfig;
+use crate::notify::notice::ChannelRef;
+use crate::notify::{self, Notice, Senders};
 use crate::store::channels::{self, ChannelFields, ChannelRow};
 use axum::Json;
 use axum::body::Bytes;
@@ -181,4 +183,35 @@ pub async fn delete_channel(
     let row = find_channel(&app, auth, &uuid).await?;
     channels::delete(&app.db, row.id).await?;
     Ok(Json(channel_json(&row)))
+}
+
+/// Sends a test notification through a channel now, the way real ones go, without
+/// retrying: `200 {"ok": true}`, or `502 {"error": …}` with what the channel answered.
+pub async fn test_channel(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = json_object(&body)?;
+    let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
+    let row = find_channel(&app, auth, &uuid).await?;
+    let config = ChannelConfig::from_stored(&row.kind, &row.config)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!(e.0)))?;
+    let senders = Senders::new(app.config.clone(), app.db.clone()).map_err(ApiError::Internal)?;
+    let project = crate::store::projects::name_of(&app.db, row.project_id).await?;
+    let channel = ChannelRef {
+        uuid: row.uuid.clone(),
+        name: row.name.clone(),
+        token: row.token.clone(),
+    };
+    let now = app.clock.now();
+    let notice = Notice::test(channel, &project, &app.config.site_root, now);
+    let result = notify::send(&config, &notice, &senders).await;
+    let error = result.as_ref().err().map(|e| e.message().to_string());
+    channels::record_delivery(&app.db, row.id, now, error.as_deref()).await?;
+    match error {
+        None => Ok((StatusCode::OK, Json(json!({ "ok": true })))),
+        Some(message) => Ok((StatusCode::BAD_GATEWAY, Json(json!({ "error": message })))),
+    }
 }

@@ -1,0 +1,27 @@
+-- Notification delivery: each outbox row's outcome, every attempt, per-target rate
+-- windows shared by all processes, and a secret per channel for unsubscribe links.
+
+alter table notifications add column state text not null default 'pending'
+    check (state in ('pending', 'sent', 'failed'));
+
+create table notification_attempts (
+    id bigint generated always as identity primary key,
+    notification_id bigint not null references notifications (id) on delete cascade,
+    started timestamptz not null,
+    duration_ms bigint not null,
+    ok boolean not null,
+    error text
+);
+
+create index notification_attempts_notification on notification_attempts (notification_id);
+
+create table rate_windows (
+    key text not null,
+    window_start timestamptz not null,
+    count bigint not null,
+    primary key (key, window_start)
+);
+
+alter table channels add column token text not null default '';
+update channels set token = replace(gen_random_uuid()::text, '-', '');
+alter table channels add column last_notify timestamptz;

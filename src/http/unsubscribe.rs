@@ -1,0 +1,46 @@
+//! The unsubscribe link of alert emails (`List-Unsubscribe`). Opening it shows a button,
+//! so a mail scanner that follows links does not unsubscribe anyone; a POST (the button,
+//! or a mail client's one-click unsubscribe) disables the email channel.
+
+use crate::app::AppState;
+use crate::store::channels;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/unsubscribe/{uuid}/{token}",
+        get(confirm).post(unsubscribe),
+    )
+}
+
+const PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Overdue: unsubscribe</title></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 3em auto;">"#;
+
+async fn confirm() -> Html<String> {
+    Html(format!(
+        "{PAGE}<h1>Stop these emails?</h1>\
+         <p>This stops Overdue's alerts to this address for the project that sent them. \
+         The project's members can turn them on again.</p>\
+         <form method=\"post\"><button type=\"submit\">Unsubscribe</button></form></body></html>"
+    ))
+}
+
+async fn unsubscribe(
+    State(app): State<AppState>,
+    Path((uuid, token)): Path<(String, String)>,
+) -> Response {
+    match channels::unsubscribe(&app.db, &uuid, &token).await {
+        Ok(true) => Html(format!("{PAGE}<h1>Unsubscribed</h1><p>No more alerts will be sent to this address.</p></body></html>")).into_response(),
+        Ok(false) => (StatusCode::NOT_FOUND, Html(format!("{PAGE}<h1>Link not valid</h1><p>This unsubscribe link is wrong or the channel no longer exists.</p></body></html>"))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "unsubscribe failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Could not unsubscribe right now; please try again in a minute.").into_response()
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Webhooks: a request per direction, with healthchecks.io's placeholders, and an
+//! optional HMAC-SHA256 signature so receivers can trust what they get.
+
+use super::notice::{BODY_CAP, Notice};
+use super::{SendError, Senders, net, retry_after};
+use crate::domain::channel_config::{WebhookConfig, WebhookRequest};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+pub const SIGNATURE_HEADER: &str = "X-Overdue-Signature";
+
+/// Where a template is used decides how values are encoded into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Url,
+    Header,
+    Body,
+}
+
+/// The placeholder values of a notice, longest names first so `$NAME_JSON` is not read
+/// as `$NAME` followed by `_JSON`.
+pub fn placeholders(notice: &Notice) -> Vec<(String, String)> {
+    let body = notice.body_excerpt(BODY_CAP).unwrap_or("").to_string();
+    let exit = notice
+        .last_ping
+        .as_ref()
+        .and_then(|p| p.exit_status)
+        .unwrap_or(-1);
+    let mut values = vec![
+        ("$NAME_JSON".to_string(), json_string(&notice.check.name)),
+        ("$BODY_JSON".to_string(), json_string(&body)),
+        ("$EXITSTATUS".to_string(), exit.to_string()),
+        ("$STATUS".to_string(), notice.status.clone()),
+        ("$CODE".to_string(), notice.check.uuid.clone()),
+        ("$NAME".to_string(), notice.check.name.clone()),
+        ("$SLUG".to_string(), notice.check.slug.clone()),
+        ("$TAGS".to_string(), notice.check.tags.join(" ")),
+        ("$JSON".to_string(), notice.check.json.to_string()),
+        ("$BODY".to_string(), body),
+        (
+            "$NOW".to_string(),
+            notice.at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string(),
+        ),
+    ];
+    for (i, tag) in notice.check.tags.iter().enumerate() {
+        values.push((format!("$TAG{}", i + 1), tag.clone()));
+    }
+    values.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    values
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// Replaces placeholders in one pass (a value is never expanded again). `$BODY` and
+/// `$BODY_JSON` exist only in bodies. In URLs, values other than `$CODE`, `$STATUS`,
+/// `$SLUG` and `$EXITSTATUS` are percent-encoded; in headers, characters outside
+/// Latin-1 become `&#N;`.
+pub fn expand(template: &str, values: &[(String, String)], place: Place) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    'outer: while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        for (name, value) in values {
+            if place != Place::Body && name.starts_with("$BODY") {
+                continue;
+            }
+            if rest.starts_with(name.as_str()) {
+                out.push_str(&encode(name, value, place));
+                rest = &rest[name.len()..];
+                continue 'outer;
+            }
+        }
+        out.push('$');
+        rest = &rest[1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn encode(name: &str, value: &str, place: Place) -> String {
+    match place {
+        Place::Url if !matches!(name, "$CODE" | "$STATUS" | "$SLUG" | "$EXITSTATUS") => {
+            form_urlencoded::byte_serialize(value.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        }
+        Place::Header => value
+            .chars()
+            .map(|c| {
+                if (c as u32) < 256 {
+                    c.to_string()
+                } else {
+                    format!("&#{};", c as u32)
+                }
+            })
+            .collect(),
+        _ => value.to_string(),
+    }
+}
+
+/// `t=…,v1=…` for a body sent at `unix` seconds.
+pub fn signature(secret: &str, unix: i64, body: &[u8]) -> String {
+    // HMAC accepts keys of any length, so this never returns early.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(unix.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("t={unix},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+pub async fn send(
+    config: &WebhookConfig,
+    notice: &Notice,
+    senders: &Senders,
+) -> Result<(), SendError> {
+    let request = if notice.is_down() {
+        &config.down
+    } else {
+        &config.up
+    };
+    if request.url.is_empty() {
+        return Ok(()); // This direction is switched off.
+    }
+    call(request, &config.secret, notice, senders).await
+}
+
+async fn call(
+    r: &WebhookRequest,
+    secret: &str,
+    notice: &Notice,
+    senders: &Senders,
+) -> Result<(), SendError> {
+    let values = placeholders(notice);
+    let url = expand(&r.url, &values, Place::Url);
+    let url = reqwest::Url::parse(&url).map_err(|e| {
+        SendError::Permanent(format!(
+            "the URL is not valid after expanding placeholders: {e}"
+        ))
+    })?;
+    net::check_target(&url, senders.config.allow_private_targets)
+        .map_err(|m| SendError::Permanent(m.to_string()))?;
+    let method = match r.method.as_str() {
+        "POST" => reqwest::Method::POST,
+        "PUT" => reqwest::Method::PUT,
+        _ => reqwest::Method::GET,
+    };
+    let body = if method == reqwest::Method::GET {
+        String::new()
+    } else {
+        expand(&r.body, &values, Place::Body)
+    };
+    let mut req = senders.http.request(method.clone(), url);
+    for (name, value) in &r.headers {
+        req = req.header(name.as_str(), expand(value, &values, Place::Header));
+    }
+    if !secret.is_empty() {
+        // The receiver compares the timestamp with its own wall clock to refuse replays,
+        // so it is the real time of sending, not the service's clock.
+        req = req.header(
+            SIGNATURE_HEADER,
+            signature(secret, chrono::Utc::now().timestamp(), body.as_bytes()),
+        );
+    }
+    if method != reqwest::Method::GET {
+        req = req.body(body);
+    }
+    let response = req.send().await.map_err(|e| SendError::from_request(&e))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(SendError::from_status(
+            response.status(),
+            retry_after(response.headers()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = [
+            ("$NAME_JSON", "\"a b\""),
+            ("$NAME", "a b"),
+            ("$CODE", "u-1"),
+            ("$STATUS", "down"),
+            ("$TAG1", "prod"),
+            ("$TAG10", "ten"),
+            ("$BODY", "x&y"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        v.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+        v
+    }
+
+    #[test]
+    fn url_values_are_percent_encoded_except_identifiers() {
+        assert_eq!(
+            expand(
+                "https://h/x?n=$NAME&c=$CODE&s=$STATUS",
+                &values(),
+                Place::Url
+            ),
+            "https://h/x?n=a%20b&c=u-1&s=down"
+        );
+    }
+
+    #[test]
+    fn longer_names_win_and_unknown_dollars_stay() {
+        assert_eq!(
+            expand(
+                "$NAME_JSON $TAG10 $TAG1 $5 $ $NAMEX",
+                &values(),
+                Place::Body
+            ),
+            "\"a b\" ten prod $5 $ a bX"
+        );
+    }
+
+    #[test]
+    fn expansion_is_single_pass() {
+        let v = vec![
+            ("$NAME".to_string(), "$CODE".to_string()),
+            ("$CODE".to_string(), "u".to_string()),
+        ];
+        assert_eq!(expand("$NAME", &v, Place::Body), "$CODE");
+    }
+
+    #[test]
+    fn body_placeholders_exist_only_in_bodies() {
+        assert_eq!(expand("$BODY", &values(), Place::Url), "$BODY");
+        assert_eq!(expand("$BODY", &values(), Place::Body), "x&y");
+    }
+
+    #[test]
+    fn headers_escape_characters_outside_latin1() {
+        let v = vec![("$NAME".to_string(), "café 日".to_string())];
+        assert_eq!(expand("$NAME", &v, Place::Header), "café &#26085;");
+    }
+
+    #[test]
+    fn signatures_are_hmac_sha256_over_timestamp_and_body() {
+        // Reference value computed independently: HMAC-SHA256(key="secret", "1700000000.{}").
+        let sig = signature("secret", 1_700_000_000, b"{}");
+        assert!(sig.starts_with("t=1700000000,v1="));
+        assert_eq!(sig.len(), "t=1700000000,v1=".len() + 64);
+        assert_ne!(sig, signature("other", 1_700_000_000, b"{}"));
+        assert_ne!(sig, signature("secret", 1_700_000_001, b"{}"));
+    }
+}
