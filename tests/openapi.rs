@@ -583,6 +583,13 @@ async fn other_methods_are_not_allowed() {
     assert!(documented.is_object() && documented.get("content").is_none());
     let id = uuid::Uuid::new_v4().to_string();
     for (path, item) in doc["paths"].as_object().unwrap() {
+        let allowed: BTreeSet<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| HTTP_METHODS.contains(&k.as_str()))
+            .map(|k| k.to_ascii_uppercase())
+            .collect();
         let url = path
             .replace("{code}", &id)
             .replace("{uuid}", &id)
@@ -604,34 +611,67 @@ async fn other_methods_are_not_allowed() {
                 .await
                 .unwrap();
             assert_eq!(r.status(), 405, "{method} {path}");
+            // Both headers list the path's methods; OPTIONS (and HEAD with GET) aside.
+            for header in ["allow", "access-control-allow-methods"] {
+                let listed: BTreeSet<String> = r.headers()[header]
+                    .to_str()
+                    .unwrap()
+                    .split(',')
+                    .map(|m| m.trim().to_string())
+                    .filter(|m| m != "OPTIONS" && m != "HEAD")
+                    .collect();
+                assert_eq!(listed, allowed, "{method} {path}: {header}");
+            }
             assert_eq!(r.text().await.unwrap(), "", "{method} {path}: empty body");
         }
+    }
+}
+
+/// The running app, with the document its answers are checked against.
+struct Api<'a> {
+    spec: Spec,
+    app: &'a TestApp,
+}
+
+impl Api<'_> {
+    async fn get(&self, path: &str, url: &str, key: Option<&str>) -> (u16, Value) {
+        let app = self.app;
+        self.spec
+            .call(app, Method::GET, path, url, key, Body::None)
+            .await
+    }
+
+    async fn post(&self, path: &str, url: &str, key: Option<&str>, body: Body<'_>) -> (u16, Value) {
+        self.spec
+            .call(self.app, Method::POST, path, url, key, body)
+            .await
+    }
+
+    async fn delete(&self, path: &str, url: &str, key: Option<&str>) -> (u16, Value) {
+        let app = self.app;
+        self.spec
+            .call(app, Method::DELETE, path, url, key, Body::None)
+            .await
     }
 }
 
 #[tokio::test]
 async fn limits_answer_as_documented() {
     let app = TestApp::spawn_with(common::Backend::Sqlite, |c| c.check_limit = 1).await;
-    let spec = Spec::load();
+    let api = Api {
+        spec: Spec::load(),
+        app: &app,
+    };
     let p = app.project().await;
     let key = Some(p.api_key.as_str());
-    let (post, path) = (Method::POST, "/checks/");
+    let create = "/checks/";
     let one = Body::Json(json!({"name": "one"}));
-    assert_eq!(
-        spec.call(&app, post.clone(), path, path, key, one).await.0,
-        201
-    );
+    assert_eq!(api.post(create, create, key, one).await.0, 201);
     let two = Body::Json(json!({"name": "two"}));
-    let (status, body) = spec.call(&app, post.clone(), path, path, key, two).await;
-    assert_eq!(
-        (status, body),
-        (403, json!({"error": "checks limit exceeded"}))
-    );
+    let limit = (403, json!({"error": "checks limit exceeded"}));
+    assert_eq!(api.post(create, create, key, two).await, limit);
     let huge = "x".repeat(3 << 20);
-    let (status, _) = spec
-        .call(&app, post, path, path, key, Body::Raw(&huge))
-        .await;
-    assert_eq!(status, 413);
+    assert_eq!(api.post(create, create, key, Body::Raw(&huge)).await.0, 413);
 }
 
 on_both_backends! {
@@ -640,36 +680,30 @@ on_both_backends! {
     }
 }
 
+/// Drives every route through its answers, each checked by `Spec::call`.
 async fn answers_match(app: &TestApp) {
-    use Body::{Json, Raw};
-    let spec = Spec::load();
+    use Body::{Json, None as Empty, Raw};
+    let api = Api {
+        spec: Spec::load(),
+        app,
+    };
     let p = app.project().await;
     let theirs = app.project().await;
     let rw = Some(p.api_key.as_str());
     let ro = Some(p.api_key_readonly.as_str());
     let other = Some(theirs.api_key.as_str());
-    let post = Method::POST;
-    let get = Method::GET;
-    let delete = Method::DELETE;
 
     // Channels, one of each kind the server allows, and one whose config is unreadable.
-    let (status, hook) = spec
-        .call(
-            app,
-            post.clone(),
-            "/channels/",
-            "/channels/",
-            rw,
-            Json(json!({
-                "kind": "webhook", "name": "ops hook",
-                "config": {"url_down": "https://hooks.example.com/down", "method_down": "POST",
-                           "body_down": "down", "headers_down": {"X-Token": "abc"},
-                           "secret": "shh-very-secret"},
-            })),
-        )
-        .await;
+    let (channels, channel, test) = ("/channels/", "/channels/{uuid}", "/channels/{uuid}/test");
+    let hook = json!({
+        "kind": "webhook", "name": "ops hook",
+        "config": {"url_down": "https://hooks.example.com/down", "method_down": "POST",
+                   "body_down": "down", "headers_down": {"X-Token": "abc"},
+                   "secret": "shh-very-secret"},
+    });
+    let (status, hook) = api.post(channels, channels, rw, Json(hook)).await;
     assert_eq!(status, 201);
-    let hook_id = hook["id"].as_str().unwrap().to_string();
+    let hook_url = format!("/channels/{}", hook["id"].as_str().unwrap());
     for (kind, config) in [
         ("email", json!({"address": "ops@example.com"})),
         (
@@ -679,46 +713,16 @@ async fn answers_match(app: &TestApp) {
         ("serverchan", json!({"sendkey": "SCT1234567890abcdef"})),
     ] {
         let body = json!({"kind": kind, "name": kind, "config": config, "notify_up": false});
-        let (status, _) = spec
-            .call(
-                app,
-                post.clone(),
-                "/channels/",
-                "/channels/",
-                rw,
-                Json(body),
-            )
-            .await;
-        assert_eq!(status, 201, "{kind}");
+        assert_eq!(
+            api.post(channels, channels, rw, Json(body)).await.0,
+            201,
+            "{kind}"
+        );
     }
     let shell = json!({"kind": "shell", "config": {"cmd_down": "true"}});
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            "/channels/",
-            "/channels/",
-            rw,
-            Json(shell)
-        )
-        .await
-        .0,
-        400
-    );
-    let bad = json!({"kind": "email", "config": {"address": "nope"}});
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            "/channels/",
-            "/channels/",
-            rw,
-            Raw(&bad.to_string())
-        )
-        .await
-        .0,
-        400
-    );
+    assert_eq!(api.post(channels, channels, rw, Json(shell)).await.0, 400);
+    let bad = json!({"kind": "email", "config": {"address": "nope"}}).to_string();
+    assert_eq!(api.post(channels, channels, rw, Raw(&bad)).await.0, 400);
     let fields = ChannelFields {
         kind: "webhook".into(),
         name: "legacy".into(),
@@ -730,153 +734,54 @@ async fn answers_match(app: &TestApp) {
         .await
         .unwrap()
         .uuid;
-    let (status, shown) = spec
-        .call(
-            app,
-            get.clone(),
-            "/channels/{uuid}",
-            &format!("/channels/{legacy}"),
-            rw,
-            Body::None,
-        )
-        .await;
+    let legacy_url = format!("/channels/{legacy}");
+    let (status, shown) = api.get(channel, &legacy_url, rw).await;
     assert_eq!((status, &shown["config"]), (200, &Value::Null));
 
-    let hook_url = format!("/channels/{hook_id}");
-    let (status, _) = spec
-        .call(
-            app,
-            get.clone(),
-            "/channels/{uuid}",
-            &hook_url,
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(api.get(channel, &hook_url, rw).await.0, 200);
     let mut config = hook["config"].clone();
     config["url_up"] = json!("https://hooks.example.com/up");
     let change = json!({"config": config, "notify_up": false, "name": "ops"});
-    let (status, changed) = spec
-        .call(
-            app,
-            post.clone(),
-            "/channels/{uuid}",
-            &hook_url,
-            rw,
-            Json(change),
-        )
-        .await;
+    let (status, changed) = api.post(channel, &hook_url, rw, Json(change)).await;
     assert_eq!(
         (status, &changed["config"]["secret"]),
         (200, &json!("********"))
     );
-    let (status, listed) = spec
-        .call(app, get.clone(), "/channels/", "/channels/", rw, Body::None)
-        .await;
+    let (status, listed) = api.get(channels, channels, rw).await;
     assert_eq!(
         (status, listed["channels"].as_array().unwrap().len()),
         (200, 5)
     );
-    assert_eq!(
-        spec.call(
-            app,
-            get.clone(),
-            "/channels/{uuid}",
-            &hook_url,
-            ro,
-            Body::None
-        )
-        .await
-        .0,
-        401
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            get.clone(),
-            "/channels/{uuid}",
-            &hook_url,
-            other,
-            Body::None
-        )
-        .await
-        .0,
-        403
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            delete.clone(),
-            "/channels/{uuid}",
-            &hook_url,
-            other,
-            Body::None
-        )
-        .await
-        .0,
-        403
-    );
+    assert_eq!(api.get(channel, &hook_url, ro).await.0, 401);
+    assert_eq!(api.get(channel, &hook_url, other).await.0, 403);
+    assert_eq!(api.delete(channel, &hook_url, other).await.0, 403);
     let unknown = format!("/channels/{}", uuid::Uuid::new_v4());
-    assert_eq!(
-        spec.call(
-            app,
-            get.clone(),
-            "/channels/{uuid}",
-            &unknown,
-            rw,
-            Body::None
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            "/channels/{uuid}",
-            &unknown,
-            rw,
-            Json(json!({"name": "x"}))
-        )
-        .await
-        .0,
-        404
-    );
+    assert_eq!(api.get(channel, &unknown, rw).await.0, 404);
+    let rename = Json(json!({"name": "x"}));
+    assert_eq!(api.post(channel, &unknown, rw, rename).await.0, 404);
 
     // Checks: a simple one on every channel, a cron one on one channel, an upsert.
-    let create = |body: Value| spec.call(app, post.clone(), "/checks/", "/checks/", rw, Json(body));
-    let (status, backups) = create(json!({
+    let (checks, check) = ("/checks/", "/checks/{code}");
+    let backups = json!({
         "name": "Backups", "slug": "backups", "tags": "prod db", "desc": "Nightly dump",
         "timeout": 3600, "grace": 60, "channels": "*",
-    }))
-    .await;
+    });
+    let (status, backups) = api.post(checks, checks, rw, Json(backups)).await;
     assert_eq!(status, 201);
     let uuid = backups["uuid"].as_str().unwrap().to_string();
-    let (status, nightly) = create(json!({
+    let check_url = format!("/checks/{uuid}");
+    let nightly = json!({
         "name": "Nightly", "schedule": "0 3 * * *", "tz": "Europe/Riga", "channels": "ops",
         "success_kw": "OK", "subject_fail": "FAILED", "methods": "",
-    }))
-    .await;
+    });
+    let (status, nightly) = api.post(checks, checks, rw, Json(nightly)).await;
     assert_eq!(status, 201);
-    let nightly_uuid = nightly["uuid"].as_str().unwrap().to_string();
-    let (status, again) =
-        create(json!({"name": "Backups", "unique": ["name"], "grace": 120})).await;
+    let nightly_url = format!("/checks/{}", nightly["uuid"].as_str().unwrap());
+    let upsert = json!({"name": "Backups", "unique": ["name"], "grace": 120});
+    let (status, again) = api.post(checks, checks, rw, Json(upsert)).await;
     assert_eq!((status, &again["uuid"]), (200, &json!(uuid)));
-    let check_url = format!("/checks/{uuid}");
     let update = json!({"desc": "Database dump", "manual_resume": false, "filter_body": true});
-    let (status, _) = spec
-        .call(
-            app,
-            post.clone(),
-            "/checks/{code}",
-            &check_url,
-            rw,
-            Json(update),
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(api.post(check, &check_url, rw, Json(update)).await.0, 200);
 
     // Pings: a run with a rid and a body, an exit status, a log line.
     let rid = uuid::Uuid::new_v4();
@@ -884,267 +789,106 @@ async fn answers_match(app: &TestApp) {
     app.clock.advance(chrono::TimeDelta::milliseconds(2_345));
     app.post(&format!("/ping/{uuid}?rid={rid}"), "all done")
         .await;
+    let (status, shown) = api.get(check, &check_url, rw).await;
+    assert!(
+        status == 200 && shown.get("last_duration").is_some(),
+        "{shown}"
+    );
     app.advance(60);
     app.get(&format!("/ping/{uuid}/3")).await;
     app.post(&format!("/ping/{uuid}/log"), "a line").await;
+    let (pings, body) = ("/checks/{code}/pings/", "/checks/{code}/pings/{n}/body");
     let pings_url = format!("/checks/{uuid}/pings/");
-    let (status, pings) = spec
-        .call(
-            app,
-            get.clone(),
-            "/checks/{code}/pings/",
-            &pings_url,
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!((status, pings["pings"].as_array().unwrap().len()), (200, 4));
-    assert!(
-        pings["pings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p.get("exitstatus").is_some())
-    );
-    assert!(
-        pings["pings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p.get("duration").is_some())
-    );
-    let body_url = pings["pings"][0]["body_url"]
+    let (status, list) = api.get(pings, &pings_url, rw).await;
+    let list = list["pings"].as_array().unwrap().clone();
+    assert_eq!((status, list.len()), (200, 4));
+    assert!(list.iter().any(|p| p.get("exitstatus").is_some()));
+    assert!(list.iter().any(|p| p.get("duration").is_some()));
+    let body_url = list[0]["body_url"]
         .as_str()
         .expect("the log line has a body");
-    let body_path = body_url.split("/api/v3").nth(1).unwrap();
-    let (status, text) = spec
-        .call(
-            app,
-            get.clone(),
-            "/checks/{code}/pings/{n}/body",
-            body_path,
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!((status, text), (200, json!("a line")));
+    let body_url = body_url.split("/api/v3").nth(1).unwrap();
+    assert_eq!(api.get(body, body_url, rw).await, (200, json!("a line")));
     let missing = format!("/checks/{uuid}/pings/99/body");
-    assert_eq!(
-        spec.call(
-            app,
-            get.clone(),
-            "/checks/{code}/pings/{n}/body",
-            &missing,
-            rw,
-            Body::None
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            get.clone(),
-            "/checks/{code}/pings/",
-            &pings_url,
-            ro,
-            Body::None
-        )
-        .await
-        .0,
-        401
-    );
+    assert_eq!(api.get(body, &missing, rw).await.0, 404);
+    assert_eq!(api.get(pings, &pings_url, ro).await.0, 401);
 
     // Notifications queued by those flips, and test notifications: an email goes to the
     // log (no SMTP server), a webhook to a closed local port fails, an unreadable config
     // is the server's fault.
     let notifications = format!("/checks/{uuid}/notifications/");
-    let (status, list) = spec
-        .call(
-            app,
-            get.clone(),
-            "/checks/{code}/notifications/",
-            &notifications,
-            rw,
-            Body::None,
-        )
+    let (status, list) = api
+        .get("/checks/{code}/notifications/", &notifications, rw)
         .await;
     assert!(
         status == 200 && !list["notifications"].as_array().unwrap().is_empty(),
         "{list}"
     );
-    let test_path = "/channels/{uuid}/test";
-    let email_id = listed["channels"]
+    let email = listed["channels"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["kind"] == "email")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (status, body) = spec
-        .call(
-            app,
-            post.clone(),
-            test_path,
-            &format!("/channels/{email_id}/test"),
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!((status, body), (200, json!({"ok": true})));
+        .find(|c| c["kind"] == "email");
+    let email_test = format!("/channels/{}/test", email.unwrap()["id"].as_str().unwrap());
+    assert_eq!(
+        api.post(test, &email_test, rw, Empty).await,
+        (200, json!({"ok": true}))
+    );
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
-    let dead = json!({"kind": "webhook", "config": {"url_down": format!("http://{closed}/down"), "url_up": format!("http://{closed}/up")}});
-    let (status, dead) = spec
-        .call(
-            app,
-            post.clone(),
-            "/channels/",
-            "/channels/",
-            rw,
-            Json(dead),
-        )
-        .await;
+    let dead = json!({"kind": "webhook", "config": {
+        "url_down": format!("http://{closed}/down"), "url_up": format!("http://{closed}/up"),
+    }});
+    let (status, dead) = api.post(channels, channels, rw, Json(dead)).await;
     assert_eq!(status, 201);
     let dead_test = format!("/channels/{}/test", dead["id"].as_str().unwrap());
+    assert_eq!(api.post(test, &dead_test, rw, Json(json!({}))).await.0, 502);
     assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            test_path,
-            &dead_test,
-            rw,
-            Json(json!({}))
-        )
-        .await
-        .0,
-        502
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            test_path,
-            &format!("/channels/{legacy}/test"),
-            rw,
-            Body::None
-        )
-        .await
-        .0,
+        api.post(test, &format!("{legacy_url}/test"), rw, Empty)
+            .await
+            .0,
         500
     );
+    assert_eq!(api.post(test, &dead_test, other, Empty).await.0, 403);
+    assert_eq!(api.post(test, &dead_test, ro, Empty).await.0, 401);
     assert_eq!(
-        spec.call(app, post.clone(), test_path, &dead_test, other, Body::None)
+        api.post(test, &format!("{unknown}/test"), rw, Empty)
             .await
             .0,
-        403
-    );
-    assert_eq!(
-        spec.call(app, post.clone(), test_path, &dead_test, ro, Body::None)
-            .await
-            .0,
-        401
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            test_path,
-            &format!("{unknown}/test"),
-            rw,
-            Body::None
-        )
-        .await
-        .0,
         404
     );
 
-    // Reads with either key, by uuid and by unique key.
-    let (status, shown) = spec
-        .call(
-            app,
-            get.clone(),
-            "/checks/{code}",
-            &check_url,
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert!(shown.get("last_duration").is_some(), "{shown}");
-    let (status, list) = spec
-        .call(
-            app,
-            get.clone(),
-            "/checks/",
-            "/checks/?tag=prod&tag=db",
-            ro,
-            Body::None,
-        )
-        .await;
+    // Reads with either key, by uuid and by unique key, filtered.
+    assert_eq!(api.get(check, &check_url, rw).await.0, 200);
+    let (status, list) = api.get(checks, "/checks/?tag=prod&tag=db", ro).await;
     assert_eq!((status, list["checks"].as_array().unwrap().len()), (200, 1));
     let unique_key = list["checks"][0]["unique_key"]
         .as_str()
         .unwrap()
         .to_string();
-    let (status, _) = spec
-        .call(
-            app,
-            get.clone(),
-            "/checks/{code}",
-            &format!("/checks/{unique_key}"),
-            ro,
-            Body::None,
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, list) = spec
-        .call(app, get.clone(), "/checks/", "/checks/", rw, Body::None)
-        .await;
+    assert_eq!(
+        api.get(check, &format!("/checks/{unique_key}"), ro).await.0,
+        200
+    );
+    let (status, list) = api.get(checks, checks, rw).await;
     assert_eq!((status, list["checks"].as_array().unwrap().len()), (200, 2));
-    let (status, list) = spec
-        .call(
-            app,
-            get.clone(),
-            "/checks/",
-            "/checks/?slug=backups",
-            rw,
-            Body::None,
-        )
-        .await;
+    let (status, list) = api.get(checks, "/checks/?slug=backups", rw).await;
     assert_eq!((status, list["checks"].as_array().unwrap().len()), (200, 1));
 
     // Flips, with either key, filtered, and a bad filter.
-    let flips_path = "/checks/{code}/flips/";
-    let (status, flips) = spec
-        .call(
-            app,
-            get.clone(),
-            flips_path,
-            &format!("/checks/{uuid}/flips/"),
-            rw,
-            Body::None,
-        )
-        .await;
+    let flips = "/checks/{code}/flips/";
+    let flips_url = format!("/checks/{uuid}/flips/");
+    let (status, list) = api.get(flips, &flips_url, rw).await;
     assert!(
-        status == 200 && !flips["flips"].as_array().unwrap().is_empty(),
-        "{flips}"
+        status == 200 && !list["flips"].as_array().unwrap().is_empty(),
+        "{list}"
     );
     let window = format!("/checks/{unique_key}/flips/?seconds=3600&start=0&end=10000000000");
+    assert_eq!(api.get(flips, &window, ro).await.0, 200);
     assert_eq!(
-        spec.call(app, get.clone(), flips_path, &window, ro, Body::None)
-            .await
-            .0,
-        200
-    );
-    let bad = format!("/checks/{uuid}/flips/?seconds=-1");
-    assert_eq!(
-        spec.call(app, get.clone(), flips_path, &bad, rw, Body::None)
+        api.get(flips, &format!("{flips_url}?seconds=-1"), rw)
             .await
             .0,
         400
@@ -1152,9 +896,7 @@ async fn answers_match(app: &TestApp) {
 
     // Badges, with either key: `*` first, then the tags in order.
     for key in [rw, ro] {
-        let (status, badges) = spec
-            .call(app, get.clone(), "/badges/", "/badges/", key, Body::None)
-            .await;
+        let (status, badges) = api.get("/badges/", "/badges/", key).await;
         let tags: Vec<&str> = badges["badges"]
             .as_object()
             .unwrap()
@@ -1165,224 +907,53 @@ async fn answers_match(app: &TestApp) {
     }
 
     // Pause (the key in the body), resume, resume again.
-    let pause = format!("{check_url}/pause");
-    let (status, paused) = spec
-        .call(
-            app,
-            post.clone(),
-            "/checks/{code}/pause",
-            &pause,
-            None,
-            Json(json!({"api_key": p.api_key})),
-        )
-        .await;
+    let (pause, resume) = ("/checks/{code}/pause", "/checks/{code}/resume");
+    let (pause_url, resume_url) = (format!("{check_url}/pause"), format!("{check_url}/resume"));
+    let key_in_body = Json(json!({"api_key": p.api_key}));
+    let (status, paused) = api.post(pause, &pause_url, None, key_in_body).await;
     assert_eq!((status, &paused["status"]), (200, &json!("paused")));
-    let resume = format!("{check_url}/resume");
-    let (status, _) = spec
-        .call(
-            app,
-            post.clone(),
-            "/checks/{code}/resume",
-            &resume,
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, text) = spec
-        .call(
-            app,
-            post.clone(),
-            "/checks/{code}/resume",
-            &resume,
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!((status, text), (409, json!("check is not paused")));
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            "/checks/{code}/pause",
-            &pause,
-            rw,
-            Raw("[]")
-        )
-        .await
-        .0,
-        400
-    );
+    assert_eq!(api.post(resume, &resume_url, rw, Empty).await.0, 200);
+    let not_paused = (409, json!("check is not paused"));
+    assert_eq!(api.post(resume, &resume_url, rw, Empty).await, not_paused);
+    assert_eq!(api.post(pause, &pause_url, rw, Raw("[]")).await.0, 400);
 
     // Errors.
-    let (status, body) = spec
-        .call(app, get.clone(), "/checks/", "/checks/", None, Body::None)
-        .await;
-    assert_eq!((status, body), (401, json!({"error": "missing api key"})));
+    let missing_key = (401, json!({"error": "missing api key"}));
+    assert_eq!(api.get(checks, checks, None).await, missing_key);
     let wrong = "x".repeat(32);
-    let (status, body) = spec
-        .call(
-            app,
-            get.clone(),
-            "/checks/",
-            "/checks/",
-            Some(&wrong),
-            Body::None,
-        )
-        .await;
-    assert_eq!((status, body), (401, json!({"error": "wrong api key"})));
-    let (status, body) = spec
-        .call(
-            app,
-            post.clone(),
-            "/checks/",
-            "/checks/",
-            ro,
-            Json(json!({"name": "x"})),
-        )
-        .await;
-    assert_eq!((status, body), (401, json!({"error": "wrong api key"})));
+    let wrong_key = (401, json!({"error": "wrong api key"}));
+    assert_eq!(api.get(checks, checks, Some(&wrong)).await, wrong_key);
+    let x = Json(json!({"name": "x"}));
+    assert_eq!(api.post(checks, checks, ro, x).await, wrong_key);
+    assert_eq!(api.post(checks, checks, rw, Raw("{")).await.0, 400);
     assert_eq!(
-        spec.call(app, post.clone(), "/checks/", "/checks/", rw, Raw("{"))
+        api.post(checks, checks, rw, Raw(r#"{"timeout": "60"}"#))
             .await
             .0,
         400
     );
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            "/checks/",
-            "/checks/",
-            rw,
-            Raw(r#"{"timeout": "60"}"#)
-        )
-        .await
-        .0,
-        400
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            "/checks/{code}",
-            &check_url,
-            rw,
-            Raw(r#"{"channels": "nope"}"#)
-        )
-        .await
-        .0,
-        400
-    );
+    let nope = Raw(r#"{"channels": "nope"}"#);
+    assert_eq!(api.post(check, &check_url, rw, nope).await.0, 400);
     let nowhere = format!("/checks/{}", uuid::Uuid::new_v4());
-    assert_eq!(
-        spec.call(app, get.clone(), "/checks/{code}", &nowhere, rw, Body::None)
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            delete.clone(),
-            "/checks/{code}",
-            &nowhere,
-            rw,
-            Body::None
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            get.clone(),
-            "/checks/{code}",
-            &check_url,
-            other,
-            Body::None
-        )
-        .await
-        .0,
-        403
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            post.clone(),
-            "/checks/{code}/pause",
-            &pause,
-            other,
-            Body::None
-        )
-        .await
-        .0,
-        403
-    );
-    assert_eq!(
-        spec.call(
-            app,
-            get.clone(),
-            flips_path,
-            &format!("/checks/{uuid}/flips/"),
-            other,
-            Body::None
-        )
-        .await
-        .0,
-        403
-    );
+    assert_eq!(api.get(check, &nowhere, rw).await.0, 404);
+    assert_eq!(api.delete(check, &nowhere, rw).await.0, 404);
+    assert_eq!(api.get(check, &check_url, other).await.0, 403);
+    assert_eq!(api.post(pause, &pause_url, other, Empty).await.0, 403);
+    assert_eq!(api.get(flips, &flips_url, other).await.0, 403);
 
     // Deletes, and the open endpoints.
-    let (status, _) = spec
-        .call(
-            app,
-            delete.clone(),
-            "/checks/{code}",
-            &format!("/checks/{nightly_uuid}"),
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = spec
-        .call(
-            app,
-            delete.clone(),
-            "/channels/{uuid}",
-            &hook_url,
-            rw,
-            Body::None,
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(api.delete(check, &nightly_url, rw).await.0, 200);
+    assert_eq!(api.delete(channel, &hook_url, rw).await.0, 200);
     assert_eq!(
-        spec.call(app, get.clone(), "/status/", "/status/", None, Body::None)
-            .await,
+        api.get("/status/", "/status/", None).await,
         (200, json!("OK"))
     );
-    assert_eq!(
-        spec.call(
-            app,
-            get.clone(),
-            "/openapi.json",
-            "/openapi.json",
-            None,
-            Body::None
-        )
-        .await
-        .0,
-        200
-    );
+    assert_eq!(api.get("/openapi.json", "/openapi.json", None).await.0, 200);
 
     // Every documented success was seen and checked.
-    let seen = spec.seen.lock().unwrap().clone();
-    let unchecked: Vec<_> = spec
-        .documented_successes()
-        .difference(&seen)
-        .cloned()
-        .collect();
+    let seen = api.spec.seen.lock().unwrap().clone();
+    let documented = api.spec.documented_successes();
+    let unchecked: Vec<_> = documented.difference(&seen).collect();
     assert!(
         unchecked.is_empty(),
         "documented successes never checked: {unchecked:?}"

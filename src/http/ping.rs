@@ -8,7 +8,8 @@ use crate::domain::ping::{
     self, ActionError, MAX_METHOD_CHARS, MAX_USER_AGENT_CHARS, PingAction, SlugShape,
 };
 use crate::store::checks::{self, CheckConfig};
-use crate::store::pings::{self, AutoCreate, AutoCreateLimit, Incoming, Recorded, Target};
+use crate::store::ping_writer::{OwnedTarget, PingJob};
+use crate::store::pings::{AutoCreate, Recorded};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
@@ -57,13 +58,6 @@ fn parse_path(parts: &[String]) -> Option<Parsed<'_>> {
 }
 
 /// The parts of the request that are recorded with a ping.
-struct Request<'a> {
-    method: &'a Method,
-    headers: &'a HeaderMap,
-    peer: SocketAddr,
-    body: &'a [u8],
-}
-
 async fn ping(
     State(app): State<AppState>,
     method: Method,
@@ -73,22 +67,23 @@ async fn ping(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
+    let now = app.clock.now();
     let config = &app.config;
     let Some(parsed) = parse_path(&parts) else {
         return reply(StatusCode::NOT_FOUND, "not found", config);
     };
     let query = Query::parse(query.as_deref().unwrap_or(""));
-    let create = match query.auto_create(config.min_timeout) {
-        Ok(create) => create,
-        Err(message) => return reply_owned(StatusCode::BAD_REQUEST, message, config),
-    };
     let (target, action) = match parsed {
-        Parsed::Uuid(uuid, action) => (Target::Uuid(uuid), action),
+        Parsed::Uuid(uuid, action) => (OwnedTarget::Uuid(uuid.to_string()), action),
         Parsed::Slug(ping_key, slug, action) => match ping::slug_shape(slug) {
             SlugShape::Valid => {
-                let create = create.as_ref();
+                let create = match query.auto_create(config.min_timeout) {
+                    Ok(create) => create.map(Box::new),
+                    Err(message) => return reply_owned(StatusCode::BAD_REQUEST, message, config),
+                };
+                let (ping_key, slug) = (ping_key.to_string(), slug.to_string());
                 (
-                    Target::Slug {
+                    OwnedTarget::Slug {
                         ping_key,
                         slug,
                         create,
@@ -102,25 +97,8 @@ async fn ping(
             SlugShape::Invalid => return reply(StatusCode::NOT_FOUND, "not found", config),
         },
     };
-    let request = Request {
-        method: &method,
-        headers: &headers,
-        peer,
-        body: &body,
-    };
-    record(&app, target, action, &query.rid, &request).await
-}
-
-async fn record(
-    app: &AppState,
-    target: Target<'_>,
-    action: Result<PingAction, ActionError>,
-    rid: &RidParam,
-    request: &Request<'_>,
-) -> Response {
-    let config = &app.config;
     // A malformed URL is reported only for a check that exists; otherwise "not found".
-    let (action, rid) = match (action, rid) {
+    let (action, rid) = match (action, &query.rid) {
         (Ok(action), RidParam::Absent) => (action, None),
         (Ok(action), RidParam::Valid(rid)) => (action, Some(*rid)),
         (action, _) => {
@@ -129,34 +107,40 @@ async fn record(
             } else {
                 "invalid uuid format"
             };
-            return match exists(app, target).await {
+            return match exists(&app, &target).await {
                 Ok(true) => reply(StatusCode::BAD_REQUEST, message, config),
                 Ok(false) => reply(StatusCode::NOT_FOUND, "not found", config),
                 Err(e) => storage_failure(e, config),
             };
         }
     };
-    let header_str = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
-    let incoming = Incoming {
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let job = PingJob {
+        target,
         action,
-        method: ping::truncate_chars(request.method.as_str(), MAX_METHOD_CHARS),
-        body: &request.body[..request.body.len().min(config.ping_body_limit)],
+        method: ping::truncate_chars(method.as_str(), MAX_METHOD_CHARS).to_string(),
+        body: body.slice(..body.len().min(config.ping_body_limit)),
         rid,
-        remote_addr: ping::remote_addr(header_str("x-forwarded-for"), Some(request.peer.ip())),
-        scheme: header_str("x-forwarded-proto").unwrap_or("http"),
-        ua: ping::truncate_chars(header_str("user-agent").unwrap_or(""), MAX_USER_AGENT_CHARS),
+        remote_addr: ping::remote_addr(header_str("x-forwarded-for"), Some(peer.ip())),
+        scheme: header_str("x-forwarded-proto")
+            .unwrap_or("http")
+            .to_string(),
+        ua: ping::truncate_chars(header_str("user-agent").unwrap_or(""), MAX_USER_AGENT_CHARS)
+            .to_string(),
+        now,
     };
-    let limit = AutoCreateLimit {
-        max_owned_checks: config.check_limit.saturating_mul(2),
-    };
-    match pings::record(&app.db, target, &incoming, limit, app.clock.now()).await {
+    match app.pings.record(job).await {
         Ok(Recorded::Stored {
             created_check,
             alert_after,
+            queued,
             ..
         }) => {
             if let Some(deadline) = alert_after {
                 app.wake.deadline_set(deadline);
+            }
+            if queued > 0 {
+                app.outbox_wake.notify_one();
             }
             if created_check {
                 reply(StatusCode::CREATED, "Created", config)
@@ -171,10 +155,10 @@ async fn record(
     }
 }
 
-async fn exists(app: &AppState, target: Target<'_>) -> Result<bool, sqlx::Error> {
+async fn exists(app: &AppState, target: &OwnedTarget) -> Result<bool, sqlx::Error> {
     match target {
-        Target::Uuid(uuid) => Ok(checks::find_by_uuid(&app.db, uuid).await?.is_some()),
-        Target::Slug { ping_key, slug, .. } => {
+        OwnedTarget::Uuid(uuid) => Ok(checks::find_by_uuid(&app.db, uuid).await?.is_some()),
+        OwnedTarget::Slug { ping_key, slug, .. } => {
             checks::exists_by_slug(&app.db, ping_key, slug).await
         }
     }

@@ -22,7 +22,36 @@ const PAGE: &str = r#"<!DOCTYPE html>
 <title>Overdue: unsubscribe</title></head>
 <body style="font-family: sans-serif; max-width: 36em; margin: 3em auto;">"#;
 
-async fn confirm() -> Html<String> {
+async fn confirm(
+    State(app): State<AppState>,
+    Path((uuid, token)): Path<(String, String)>,
+) -> Response {
+    match channels::find_by_uuid(&app.db, &uuid).await {
+        Ok(Some(c)) if c.kind == "email" && !c.token.is_empty() && c.token == token => {
+            form().into_response()
+        }
+        Ok(_) => not_valid(),
+        Err(e) => unavailable(e),
+    }
+}
+
+fn not_valid() -> Response {
+    let page = format!(
+        "{PAGE}<h1>Link not valid</h1><p>This unsubscribe link is wrong or the channel no longer exists.</p></body></html>"
+    );
+    (StatusCode::NOT_FOUND, Html(page)).into_response()
+}
+
+fn unavailable(e: sqlx::Error) -> Response {
+    tracing::error!(error = %e, "unsubscribe failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Could not unsubscribe right now; please try again in a minute.",
+    )
+        .into_response()
+}
+
+fn form() -> Html<String> {
     Html(format!(
         "{PAGE}<h1>Stop these emails?</h1>\
          <p>This stops Overdue's alerts to this address for the project that sent them. \
@@ -37,10 +66,7 @@ async fn unsubscribe(
 ) -> Response {
     match channels::unsubscribe(&app.db, &uuid, &token).await {
         Ok(true) => Html(format!("{PAGE}<h1>Unsubscribed</h1><p>No more alerts will be sent to this address.</p></body></html>")).into_response(),
-        Ok(false) => (StatusCode::NOT_FOUND, Html(format!("{PAGE}<h1>Link not valid</h1><p>This unsubscribe link is wrong or the channel no longer exists.</p></body></html>"))).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "unsubscribe failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "Could not unsubscribe right now; please try again in a minute.").into_response()
-        }
+        Ok(false) => not_valid(),
+        Err(e) => unavailable(e),
     }
 }

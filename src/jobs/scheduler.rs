@@ -4,7 +4,7 @@
 
 use crate::app::{AppState, SchedulerWake};
 use crate::clock::Clock;
-use crate::domain::check::{DeadlineOutcome, on_deadline};
+use crate::domain::check::on_deadline;
 use crate::store::{Db, deadlines};
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(1);
 pub struct TickReport {
     /// Checks this scheduler moved down.
     pub flipped: usize,
-    /// Stale deadlines replaced, and flips another process made first.
+    /// Stale deadlines replaced.
     pub skipped: usize,
 }
 
@@ -41,36 +41,27 @@ impl Scheduler {
         }
     }
 
-    /// Handles every check that is due now.
+    /// Handles every check that is due now, a batch per transaction.
     #[tracing::instrument(skip_all)]
     pub async fn tick(&self) -> Result<TickReport, sqlx::Error> {
         let now = self.clock.now();
         let mut report = TickReport::default();
         loop {
-            let due = deadlines::due(&self.db, now, BATCH).await?;
-            for row in &due {
-                match on_deadline(&row.state(), now) {
-                    DeadlineOutcome::GoesDown(flip) => {
-                        if deadlines::flip_down(&self.db, row, &flip).await? {
-                            tracing::info!(check = %row.uuid, from = row.status, "check is down: {}", flip.reason.as_str());
-                            report.flipped += 1;
-                        } else {
-                            report.skipped += 1;
-                        }
-                    }
-                    DeadlineOutcome::Reschedule(next) => {
-                        deadlines::reschedule(&self.db, row, next).await?;
-                        report.skipped += 1;
-                    }
-                }
+            let batch =
+                deadlines::process_due(&self.db, now, BATCH, |row| on_deadline(&row.state(), now))
+                    .await?;
+            report.flipped += batch.flipped;
+            report.skipped += batch.rescheduled;
+            if batch.flipped > 0 {
+                tracing::info!(checks = batch.flipped, "checks are down");
             }
-            // A short batch means nothing else is due; a full one may have more behind it.
-            // Every row handled leaves the due set (down checks have no deadline, and a
-            // rescheduled one is due later), so each round makes progress.
-            if report.flipped > 0 {
+            if batch.queued > 0 {
                 self.outbox_wake.notify_one();
             }
-            if (due.len() as i64) < BATCH {
+            // A short batch means nothing else is due (or other schedulers hold the rest).
+            // Every row handled leaves the due set: down checks have no deadline and a
+            // rescheduled one is due later.
+            if (batch.seen as i64) < BATCH {
                 return Ok(report);
             }
         }

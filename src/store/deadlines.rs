@@ -1,50 +1,160 @@
-//! The scheduler's queries: checks whose deadline has passed, and the compare-and-set
-//! updates that move them down exactly once however many schedulers run.
+//! The scheduler's queries: checks whose deadline has passed are moved down, with their
+//! flips and outbox rows, a batch per transaction. Any number of schedulers may run:
+//! on PostgreSQL each claims its own rows (`for update skip locked`); on SQLite the
+//! write lock (`begin immediate`) serialises them. Either way each flip happens once.
 
 use super::checks::{CheckRow, check_columns};
-use super::{Db, Ts, on_pool, on_tx};
-use crate::domain::check::Flip;
+use super::{Db, Ts, Tx, on_pool, on_tx};
+use crate::domain::check::{DeadlineOutcome, Flip};
 use chrono::{DateTime, Utc};
 
-/// Up to `limit` checks whose `alert_after` is at or before `now`, earliest first. An
-/// index range scan on `alert_after`: the cost follows the checks that are due.
-pub async fn due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<CheckRow>, sqlx::Error> {
-    const SQL: &str = concat!(
+/// What one batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchReport {
+    /// Due checks looked at.
+    pub seen: usize,
+    /// Checks moved down.
+    pub flipped: usize,
+    /// Stale deadlines replaced.
+    pub rescheduled: usize,
+    /// Notifications queued.
+    pub queued: u64,
+}
+
+/// Handles up to `limit` checks whose `alert_after` is at or before `now`, earliest first,
+/// in one transaction: `decide` says what becomes of each (a pure function of the row).
+pub async fn process_due<F>(
+    db: &Db,
+    now: DateTime<Utc>,
+    limit: i64,
+    decide: F,
+) -> Result<BatchReport, sqlx::Error>
+where
+    F: Fn(&CheckRow) -> DeadlineOutcome,
+{
+    const SQLITE: &str = concat!(
         "select ",
         check_columns!(),
         " from checks where alert_after <= $1 order by alert_after limit $2"
     );
-    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(Ts(now)).bind(limit).fetch_all(p).await)
-}
-
-/// Moves a check down if it is still as it was loaded (same status, same deadline), and
-/// records the flip and its notifications in the same transaction. Returns whether this
-/// call made the flip: `false` means another scheduler or a ping got there first.
-pub async fn flip_down(db: &Db, row: &CheckRow, flip: &Flip) -> Result<bool, sqlx::Error> {
-    const SQL: &str = "update checks set status = 'down', alert_after = null \
-                       where id = $1 and status = $2 and alert_after = $3";
+    const PG: &str = concat!(
+        "select ",
+        check_columns!(),
+        " from checks where alert_after <= $1 order by alert_after limit $2 for update skip locked"
+    );
     let mut tx = db.begin_write().await?;
-    let changed = on_tx!(&mut tx, c => sqlx::query(SQL)
-        .bind(row.id).bind(&row.status).bind(row.alert_after)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    if changed != 1 {
-        return Ok(false);
+    let rows = match &mut tx {
+        Tx::Sqlite(t) => {
+            sqlx::query_as::<_, CheckRow>(SQLITE)
+                .bind(Ts(now))
+                .bind(limit)
+                .fetch_all(&mut **t)
+                .await?
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as::<_, CheckRow>(PG)
+                .bind(Ts(now))
+                .bind(limit)
+                .fetch_all(&mut **t)
+                .await?
+        }
+    };
+    let mut report = BatchReport {
+        seen: rows.len(),
+        ..BatchReport::default()
+    };
+    let mut down: Vec<(&CheckRow, Flip)> = Vec::new();
+    let mut later: Vec<(&CheckRow, Option<DateTime<Utc>>)> = Vec::new();
+    for row in &rows {
+        match decide(row) {
+            DeadlineOutcome::GoesDown(flip) => down.push((row, flip)),
+            DeadlineOutcome::Reschedule(at) => later.push((row, at)),
+        }
     }
-    super::flips::record(&mut tx, row.id, flip).await?;
+    report.flipped = down.len();
+    report.rescheduled = later.len();
+    match &mut tx {
+        Tx::Postgres(_) => {
+            report.queued = flip_down_bulk(&mut tx, &down).await?;
+            reschedule_bulk(&mut tx, &later).await?;
+        }
+        Tx::Sqlite(_) => {
+            for (row, flip) in &down {
+                const DOWN: &str =
+                    "update checks set status = 'down', alert_after = null where id = $1";
+                on_tx!(&mut tx, c => sqlx::query(DOWN).bind(row.id).execute(c).await.map(|_| ()))?;
+                report.queued += super::flips::record(&mut tx, row.id, flip).await?;
+            }
+            for (row, at) in &later {
+                const LATER: &str = "update checks set alert_after = $2 where id = $1";
+                on_tx!(&mut tx, c => sqlx::query(LATER).bind(row.id).bind(at.map(Ts)).execute(c).await.map(|_| ()))?;
+            }
+        }
+    }
     tx.commit().await?;
-    Ok(true)
+    Ok(report)
 }
 
-/// Replaces a stale deadline, unless the check changed since it was loaded.
-pub async fn reschedule(
-    db: &Db,
-    row: &CheckRow,
-    alert_after: Option<DateTime<Utc>>,
+/// PostgreSQL: the batch's flips in three statements, whatever its size.
+async fn flip_down_bulk(tx: &mut Tx, down: &[(&CheckRow, Flip)]) -> Result<u64, sqlx::Error> {
+    let Tx::Postgres(t) = tx else { return Ok(0) };
+    if down.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = down.iter().map(|(r, _)| r.id).collect();
+    let at: Vec<DateTime<Utc>> = down.iter().map(|(_, f)| f.at).collect();
+    let old: Vec<&str> = down.iter().map(|(_, f)| f.old.as_str()).collect();
+    let reason: Vec<&str> = down.iter().map(|(_, f)| f.reason.as_str()).collect();
+    sqlx::query("update checks set status = 'down', alert_after = null where id = any($1)")
+        .bind(&ids)
+        .execute(&mut **t)
+        .await?;
+    let flip_ids: Vec<i64> = sqlx::query_scalar(
+        "insert into flips (check_id, created, old_status, new_status, reason) \
+         select id, created, old_status, 'down', reason \
+         from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[]) as f(id, created, old_status, reason) \
+         returning id",
+    )
+    .bind(&ids)
+    .bind(&at)
+    .bind(&old)
+    .bind(&reason)
+    .fetch_all(&mut **t)
+    .await?;
+    // Every flip to down notifies (see Flip::notifies).
+    let queued = sqlx::query(
+        "insert into notifications (check_id, channel_id, flip_id, status, created, due_at) \
+         select f.check_id, ch.id, f.id, 'down', f.created, f.created from flips f \
+         join check_channels cc on cc.check_id = f.check_id \
+         join channels ch on ch.id = cc.channel_id \
+         where f.id = any($1) and not ch.disabled and ch.notify_down",
+    )
+    .bind(&flip_ids)
+    .execute(&mut **t)
+    .await?
+    .rows_affected();
+    Ok(queued)
+}
+
+async fn reschedule_bulk(
+    tx: &mut Tx,
+    later: &[(&CheckRow, Option<DateTime<Utc>>)],
 ) -> Result<(), sqlx::Error> {
-    const SQL: &str = "update checks set alert_after = $2 where id = $1 and alert_after = $3";
-    on_pool!(db, p => sqlx::query(SQL)
-        .bind(row.id).bind(alert_after.map(Ts)).bind(row.alert_after)
-        .execute(p).await.map(|_| ()))
+    let Tx::Postgres(t) = tx else { return Ok(()) };
+    if later.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = later.iter().map(|(r, _)| r.id).collect();
+    let at: Vec<Option<DateTime<Utc>>> = later.iter().map(|(_, a)| *a).collect();
+    sqlx::query(
+        "update checks set alert_after = v.at from unnest($1::bigint[], $2::timestamptz[]) as v(id, at) \
+         where checks.id = v.id",
+    )
+    .bind(&ids)
+    .bind(&at)
+    .execute(&mut **t)
+    .await?;
+    Ok(())
 }
 
 /// The earliest pending deadline, for the scheduler's sleep.

@@ -65,8 +65,7 @@ pub struct AutoCreateLimit {
     pub max_owned_checks: i64,
 }
 
-/// Records one ping: finds and locks the check, applies the state machine, stores the
-/// check, the ping, and any flip with its outbox rows, all in one transaction.
+/// Records one ping in its own transaction (see [`record_in`]).
 pub async fn record(
     db: &Db,
     target: Target<'_>,
@@ -75,8 +74,23 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<Recorded, sqlx::Error> {
     let mut tx = db.begin_write().await?;
+    let recorded = record_in(&mut tx, target, ping, limit, now).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// Records one ping inside `tx`: finds and locks the check, applies the state machine,
+/// stores the check, the ping, and any flip with its outbox rows. Writes nothing unless
+/// the ping is stored.
+pub async fn record_in(
+    tx: &mut Tx,
+    target: Target<'_>,
+    ping: &Incoming<'_>,
+    limit: AutoCreateLimit,
+    now: DateTime<Utc>,
+) -> Result<Recorded, sqlx::Error> {
     let (row, created_check) = match target {
-        Target::Uuid(uuid) => match checks::lock_by_uuid(&mut tx, uuid).await? {
+        Target::Uuid(uuid) => match checks::lock_by_uuid(tx, uuid).await? {
             Some(row) => (row, false),
             None => return Ok(Recorded::NotFound),
         },
@@ -84,7 +98,7 @@ pub async fn record(
             ping_key,
             slug,
             create,
-        } => match find_by_slug(&mut tx, ping_key, slug, create, limit, now).await? {
+        } => match find_by_slug(tx, ping_key, slug, create, limit, now).await? {
             SlugLookup::Found(row, created) => (*row, created),
             SlugLookup::NotFound => return Ok(Recorded::NotFound),
             SlugLookup::Ambiguous => return Ok(Recorded::AmbiguousSlug),
@@ -98,15 +112,15 @@ pub async fn record(
         // Overlapping runs: the check remembers only the latest start, so pair this
         // completion with its own run's start from the log.
         (None, PingKind::Success | PingKind::Fail, Some(rid)) => {
-            open_start(&mut tx, row.id, rid, now - MAX_RUN)
+            open_start(tx, row.id, rid, now - MAX_RUN)
                 .await?
                 .map(|start| now - start)
         }
         _ => None,
     };
-    let n = checks::save_after_ping(&mut tx, row.id, &outcome.state).await?;
+    let n = checks::save_after_ping(tx, row.id, &outcome.state).await?;
     insert(
-        &mut tx,
+        tx,
         row.id,
         n,
         kind,
@@ -117,9 +131,8 @@ pub async fn record(
     .await?;
     let mut queued = 0;
     if let Some(flip) = &outcome.flip {
-        queued = super::flips::record(&mut tx, row.id, flip).await?;
+        queued = super::flips::record(tx, row.id, flip).await?;
     }
-    tx.commit().await?;
     Ok(Recorded::Stored {
         created_check,
         kind,

@@ -1,0 +1,631 @@
+//! `overdue-bench`: the helper the scripts in `bench/` use. It seeds a database with many
+//! checks quickly, arms deadlines, waits for the scheduler's flips, times start-up, and
+//! holds a silent TCP port for webhooks that should never finish. It is not part of the
+//! service; see `bench/README.md`.
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, TimeDelta, Utc};
+use clap::{Parser, Subcommand};
+use overdue::domain::channel_config::ChannelConfig;
+use overdue::store::channels::{self, ChannelFields};
+use overdue::store::{Db, Ts, checks, projects, users};
+use serde_json::json;
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgPoolCopyExt;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "overdue-bench",
+    about = "Helper for the benchmark scripts in bench/"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Apply migrations, create a user and a project, and insert N checks in bulk.
+    Seed {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long)]
+        checks: u64,
+        /// `up` (pinged just now, due after timeout + grace) or `new` (never pinged).
+        #[arg(long, default_value = "up")]
+        state: String,
+        #[arg(long, default_value_t = 86_400)]
+        timeout: i64,
+        #[arg(long, default_value_t = 3_600)]
+        grace: i64,
+        /// Write the uuids of the checks here, one a line, in id order.
+        #[arg(long)]
+        uuids: Option<PathBuf>,
+        /// Write at most this many uuids (the checks with the lowest ids).
+        #[arg(long)]
+        uuids_limit: Option<u64>,
+        /// Create a webhook channel that POSTs to this URL when a check goes down.
+        #[arg(long)]
+        channel_url: Option<String>,
+        /// Assign the channel to this many checks (the lowest ids).
+        #[arg(long, default_value_t = 0)]
+        channel_checks: u64,
+    },
+    /// Give the K checks with the lowest ids a deadline at the given instant, with a
+    /// last ping that makes that deadline the right one.
+    Arm {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long)]
+        count: i64,
+        /// The deadline, in milliseconds since the Unix epoch.
+        #[arg(long)]
+        at_ms: i64,
+    },
+    /// Poll until `expect` checks have gone down with their outbox rows written; print
+    /// how long after the deadline each milestone was reached.
+    WaitFlips {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long)]
+        expect: i64,
+        /// The deadline the checks share, in milliseconds since the Unix epoch.
+        #[arg(long)]
+        since_ms: i64,
+        #[arg(long, default_value_t = 50)]
+        interval_ms: u64,
+        #[arg(long, default_value_t = 120)]
+        timeout_s: u64,
+    },
+    /// Start a command and time it until `url` answers 200; then stop it with SIGTERM.
+    Startup {
+        /// An http://host:port/path URL to poll.
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 60)]
+        timeout_s: u64,
+        /// Where the command's standard error goes.
+        #[arg(long)]
+        log: Option<PathBuf>,
+        #[arg(trailing_var_arg = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Listen on a loopback port and never accept: connections are established by the
+    /// kernel and then nothing answers. Prints the port, then waits (bounded).
+    Blackhole {
+        #[arg(long, default_value_t = 900)]
+        seconds: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("overdue-bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Cmd::Seed {
+            database_url,
+            checks,
+            state,
+            timeout,
+            grace,
+            uuids,
+            uuids_limit,
+            channel_url,
+            channel_checks,
+        } => runtime.block_on(seed(SeedArgs {
+            database_url,
+            checks,
+            up: match state.as_str() {
+                "up" => true,
+                "new" => false,
+                other => {
+                    eprintln!("overdue-bench: --state must be up or new, not {other:?}");
+                    return ExitCode::FAILURE;
+                }
+            },
+            timeout,
+            grace,
+            uuids,
+            uuids_limit,
+            channel_url,
+            channel_checks,
+        })),
+        Cmd::Arm {
+            database_url,
+            count,
+            at_ms,
+        } => runtime.block_on(arm(&database_url, count, at_ms)),
+        Cmd::WaitFlips {
+            database_url,
+            expect,
+            since_ms,
+            interval_ms,
+            timeout_s,
+        } => runtime.block_on(wait_flips(
+            &database_url,
+            expect,
+            since_ms,
+            interval_ms,
+            timeout_s,
+        )),
+        Cmd::Startup {
+            url,
+            timeout_s,
+            log,
+            command,
+        } => startup(&url, timeout_s, log, &command),
+        Cmd::Blackhole { seconds } => blackhole(seconds),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("overdue-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct SeedArgs {
+    database_url: String,
+    checks: u64,
+    up: bool,
+    timeout: i64,
+    grace: i64,
+    uuids: Option<PathBuf>,
+    uuids_limit: Option<u64>,
+    channel_url: Option<String>,
+    channel_checks: u64,
+}
+
+/// One seeded check: the columns that have no default, and the runtime state.
+struct SeedRow {
+    uuid: String,
+    unique_key: String,
+    name: String,
+    slug: String,
+    badge_key: String,
+}
+
+impl SeedRow {
+    fn new(i: u64) -> SeedRow {
+        let uuid = Uuid::new_v4();
+        SeedRow {
+            uuid: uuid.to_string(),
+            unique_key: checks::unique_key(&uuid),
+            name: format!("bench {i}"),
+            slug: format!("bench-{i}"),
+            badge_key: Uuid::new_v4().to_string(),
+        }
+    }
+}
+
+/// Rows per insert statement on SQLite (10 parameters each, well under its limit).
+const SQLITE_ROWS_PER_INSERT: usize = 500;
+
+async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let db = Db::connect(&args.database_url, 2).await?;
+    db.migrate().await?;
+    let now = Utc::now();
+    let user = users::create(&db, "bench@example.invalid", None, now)
+        .await
+        .context("creating the bench user")?;
+    let project = projects::create(&db, user, "bench", now)
+        .await
+        .context("creating the bench project")?;
+    let (status, last_ping, alert_after) = if args.up {
+        (
+            "up",
+            Some(now),
+            Some(now + TimeDelta::seconds(args.timeout + args.grace)),
+        )
+    } else {
+        ("new", None, None)
+    };
+    let mut uuid_file = match &args.uuids {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let uuid_limit = args.uuids_limit.unwrap_or(u64::MAX);
+    let mut write_uuid = |i: u64, uuid: &str| -> anyhow::Result<()> {
+        if let Some(f) = uuid_file.as_mut()
+            && i < uuid_limit
+        {
+            writeln!(f, "{uuid}")?;
+        }
+        Ok(())
+    };
+    match &db {
+        Db::Postgres(pool) => {
+            let ts = |t: Option<DateTime<Utc>>| match t {
+                Some(t) => t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string(),
+                None => "\\N".to_string(),
+            };
+            let (last_ping, alert_after, created) = (ts(last_ping), ts(alert_after), ts(Some(now)));
+            let mut copy = pool
+                .copy_in_raw(
+                    "copy checks (uuid, unique_key, project_id, name, slug, status, timeout, \
+                     grace, last_ping, alert_after, badge_key, created) from stdin",
+                )
+                .await?;
+            let mut buf = String::with_capacity(1 << 20);
+            for i in 0..args.checks {
+                let r = SeedRow::new(i);
+                write_uuid(i, &r.uuid)?;
+                buf.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{}\t{status}\t{}\t{}\t{last_ping}\t{alert_after}\t{}\t{created}\n",
+                    r.uuid, r.unique_key, project.id, r.name, r.slug, args.timeout, args.grace,
+                    r.badge_key
+                ));
+                if buf.len() > (1 << 20) - 512 {
+                    copy.send(buf.as_bytes()).await?;
+                    buf.clear();
+                }
+            }
+            if !buf.is_empty() {
+                copy.send(buf.as_bytes()).await?;
+            }
+            copy.finish().await?;
+            sqlx::query("analyze checks").execute(pool).await?;
+        }
+        Db::Sqlite(pool) => {
+            let mut sql = String::from(
+                "insert into checks (uuid, unique_key, project_id, name, slug, status, timeout, \
+                 grace, last_ping, alert_after, badge_key, created) values ",
+            );
+            for r in 0..SQLITE_ROWS_PER_INSERT {
+                if r > 0 {
+                    sql.push(',');
+                }
+                let b = r * 12;
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${},${},${},${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10,
+                    b + 11,
+                    b + 12
+                ));
+            }
+            let mut tx = pool.begin().await?;
+            let mut i = 0;
+            while i < args.checks {
+                let n = (args.checks - i).min(SQLITE_ROWS_PER_INSERT as u64);
+                let rows: Vec<SeedRow> = (i..i + n).map(SeedRow::new).collect();
+                for (k, r) in rows.iter().enumerate() {
+                    write_uuid(i + k as u64, &r.uuid)?;
+                }
+                if n as usize == SQLITE_ROWS_PER_INSERT {
+                    let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
+                    for r in &rows {
+                        q = q
+                            .bind(&r.uuid)
+                            .bind(&r.unique_key)
+                            .bind(project.id)
+                            .bind(&r.name)
+                            .bind(&r.slug)
+                            .bind(status)
+                            .bind(args.timeout)
+                            .bind(args.grace)
+                            .bind(last_ping.map(Ts))
+                            .bind(alert_after.map(Ts))
+                            .bind(&r.badge_key)
+                            .bind(Ts(now));
+                    }
+                    q.execute(&mut *tx).await?;
+                } else {
+                    for r in &rows {
+                        sqlx::query(
+                            "insert into checks (uuid, unique_key, project_id, name, slug, status, \
+                             timeout, grace, last_ping, alert_after, badge_key, created) \
+                             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        )
+                        .bind(&r.uuid)
+                        .bind(&r.unique_key)
+                        .bind(project.id)
+                        .bind(&r.name)
+                        .bind(&r.slug)
+                        .bind(status)
+                        .bind(args.timeout)
+                        .bind(args.grace)
+                        .bind(last_ping.map(Ts))
+                        .bind(alert_after.map(Ts))
+                        .bind(&r.badge_key)
+                        .bind(Ts(now))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                i += n;
+            }
+            tx.commit().await?;
+            sqlx::query("analyze").execute(pool).await?;
+        }
+    }
+    if let Some(mut f) = uuid_file {
+        f.flush()?;
+    }
+    let mut channel_id = None;
+    if let Some(url) = &args.channel_url {
+        let config = ChannelConfig::parse(
+            "webhook",
+            &json!({"method_down": "POST", "url_down": url, "body_down": "$NAME is $STATUS"}),
+        )
+        .map_err(|e| anyhow::anyhow!("webhook config: {}", e.0))?;
+        let fields = ChannelFields {
+            kind: "webhook".into(),
+            name: "bench sink".into(),
+            config: config.to_json().to_string(),
+            notify_up: false,
+            notify_down: true,
+        };
+        let channel = channels::create(&db, project.id, &fields, now).await?;
+        const ASSIGN: &str = "insert into check_channels (check_id, channel_id) \
+                              select id, $1 from checks order by id limit $2";
+        let limit = i64::try_from(args.channel_checks)?;
+        match &db {
+            Db::Postgres(p) => {
+                sqlx::query(ASSIGN)
+                    .bind(channel.id)
+                    .bind(limit)
+                    .execute(p)
+                    .await?;
+            }
+            Db::Sqlite(p) => {
+                sqlx::query(ASSIGN)
+                    .bind(channel.id)
+                    .bind(limit)
+                    .execute(p)
+                    .await?;
+            }
+        }
+        channel_id = Some(channel.id);
+    }
+    db.close().await;
+    println!(
+        "{}",
+        json!({
+            "checks": args.checks,
+            "project_id": project.id,
+            "ping_key": project.ping_key,
+            "channel_id": channel_id,
+            "seconds": started.elapsed().as_secs_f64(),
+        })
+    );
+    Ok(())
+}
+
+async fn arm(url: &str, count: i64, at_ms: i64) -> anyhow::Result<()> {
+    let db = Db::connect(url, 1).await?;
+    let at = DateTime::from_timestamp_millis(at_ms).context("--at-ms is out of range")?;
+    const PERIOD: &str = "select timeout + grace from checks order by id limit 1";
+    const ARM: &str = "update checks set status = 'up', last_ping = $1, alert_after = $2 \
+                       where id in (select id from checks order by id limit $3)";
+    let armed = match &db {
+        Db::Postgres(p) => {
+            let period: i64 = sqlx::query_scalar(PERIOD).fetch_one(p).await?;
+            sqlx::query(ARM)
+                .bind(Ts(at - TimeDelta::seconds(period)))
+                .bind(Ts(at))
+                .bind(count)
+                .execute(p)
+                .await?
+                .rows_affected()
+        }
+        Db::Sqlite(p) => {
+            let period: i64 = sqlx::query_scalar(PERIOD).fetch_one(p).await?;
+            sqlx::query(ARM)
+                .bind(Ts(at - TimeDelta::seconds(period)))
+                .bind(Ts(at))
+                .bind(count)
+                .execute(p)
+                .await?
+                .rows_affected()
+        }
+    };
+    db.close().await;
+    if armed != count as u64 {
+        bail!("armed {armed} checks, expected {count}");
+    }
+    Ok(())
+}
+
+async fn wait_flips(
+    url: &str,
+    expect: i64,
+    since_ms: i64,
+    interval_ms: u64,
+    timeout_s: u64,
+) -> anyhow::Result<()> {
+    let db = Db::connect(url, 1).await?;
+    const SQL: &str = "select (select count(*) from flips where new_status = 'down'), \
+                       (select count(*) from notifications)";
+    let give_up = Instant::now() + Duration::from_secs(timeout_s);
+    let mut first_flip_ms: Option<i64> = None;
+    let mut flips_ms: Option<i64> = None;
+    let mut queued_ms: Option<i64> = None;
+    let mut polls = 0u64;
+    let (mut flips, mut queued);
+    loop {
+        (flips, queued) = match &db {
+            Db::Postgres(p) => sqlx::query_as::<_, (i64, i64)>(SQL).fetch_one(p).await?,
+            Db::Sqlite(p) => sqlx::query_as::<_, (i64, i64)>(SQL).fetch_one(p).await?,
+        };
+        polls += 1;
+        let elapsed = Utc::now().timestamp_millis() - since_ms;
+        if flips > 0 && first_flip_ms.is_none() {
+            first_flip_ms = Some(elapsed);
+        }
+        if flips >= expect && flips_ms.is_none() {
+            flips_ms = Some(elapsed);
+        }
+        if queued >= expect && queued_ms.is_none() {
+            queued_ms = Some(elapsed);
+        }
+        if (flips_ms.is_some() && queued_ms.is_some()) || Instant::now() >= give_up {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(interval_ms)).await;
+    }
+    db.close().await;
+    println!(
+        "{}",
+        json!({
+            "expect": expect,
+            "flips": flips,
+            "queued": queued,
+            "first_flip_ms": first_flip_ms,
+            "all_flipped_ms": flips_ms,
+            "all_queued_ms": queued_ms,
+            "polls": polls,
+        })
+    );
+    if flips_ms.is_none() || queued_ms.is_none() {
+        bail!("gave up after {timeout_s} s: {flips} of {expect} down, {queued} queued");
+    }
+    Ok(())
+}
+
+/// `http://host:port/path` split into the address and the path.
+fn split_url(url: &str) -> anyhow::Result<(SocketAddr, String)> {
+    let rest = url
+        .strip_prefix("http://")
+        .context("the URL must start with http://")?;
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].to_string()),
+        None => (rest, "/".to_string()),
+    };
+    Ok((
+        host.parse().context("the URL's host must be ip:port")?,
+        path,
+    ))
+}
+
+/// One GET over a fresh connection; whether it answered 200.
+fn get_ok(addr: SocketAddr, path: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if s.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    let mut got = 0;
+    while got < head.len() {
+        match s.read(&mut head[got..]) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got += n,
+        }
+    }
+    head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200")
+}
+
+fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn startup(
+    url: &str,
+    timeout_s: u64,
+    log: Option<PathBuf>,
+    command: &[String],
+) -> anyhow::Result<()> {
+    let (addr, path) = split_url(url)?;
+    if get_ok(addr, &path) {
+        bail!("{url} already answers before the command started");
+    }
+    let stderr = match &log {
+        Some(p) => Stdio::from(std::fs::File::create(p)?),
+        None => Stdio::inherit(),
+    };
+    let started = Instant::now();
+    let mut child = Command::new(&command[0])
+        .args(&command[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .with_context(|| format!("starting {}", command[0]))?;
+    let pid = child.id();
+    let deadline = started + Duration::from_secs(timeout_s);
+    let mut ready = None;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait()? {
+            bail!("the command exited with {status} before {url} answered");
+        }
+        if get_ok(addr, &path) {
+            ready = Some(started.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let rss_kb = proc_status_kb(pid, "VmRSS:");
+    // Stop it gracefully, then for sure.
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let stop_by = Instant::now() + Duration::from_secs(20);
+    while child.try_wait()?.is_none() {
+        if Instant::now() > stop_by {
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let Some(ready) = ready else {
+        bail!("{url} did not answer 200 within {timeout_s} s");
+    };
+    println!(
+        "{}",
+        json!({
+            "startup_ms": ready.as_secs_f64() * 1000.0,
+            "rss_kb": rss_kb,
+        })
+    );
+    Ok(())
+}
+
+fn blackhole(seconds: u64) -> anyhow::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    println!("{}", listener.local_addr()?.port());
+    std::io::stdout().flush()?;
+    // Never accept: the kernel completes handshakes into the backlog and nobody answers.
+    std::thread::sleep(Duration::from_secs(seconds));
+    drop(listener);
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Group commit for the ping path. Pings that arrive together are written in one
+//! transaction, and each is answered only after that transaction commits, so a `2xx`
+//! still means stored while the database does one commit for many pings.
+//!
+//! Writer tasks share one queue: a task takes whatever is waiting (up to [`MAX_BATCH`]),
+//! writes it, and meanwhile the queue fills for the next task. SQLite gets one writer
+//! (it has one write lock anyway); PostgreSQL several, each on its own connection.
+//! Within a batch, pings are written in order of the rows they lock (stable, so pings
+//! to one check keep their arrival order), which keeps concurrent batches from
+//! deadlocking. If a batch fails, its pings are retried one by one, so one bad ping
+//! cannot fail the others.
+
+use super::Db;
+use super::pings::{self, AutoCreate, AutoCreateLimit, Incoming, Recorded, Target};
+use crate::domain::ping::PingAction;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
+
+/// Most pings written in one transaction.
+pub const MAX_BATCH: usize = 256;
+
+/// A ping to write, owning its data so it can wait in the queue.
+#[derive(Debug, Clone)]
+pub struct PingJob {
+    pub target: OwnedTarget,
+    pub action: PingAction,
+    pub method: String,
+    pub body: Bytes,
+    pub rid: Option<Uuid>,
+    pub remote_addr: Option<String>,
+    pub scheme: String,
+    pub ua: String,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub enum OwnedTarget {
+    Uuid(String),
+    Slug {
+        ping_key: String,
+        slug: String,
+        create: Option<Box<AutoCreate>>,
+    },
+}
+
+impl PingJob {
+    fn target(&self) -> Target<'_> {
+        match &self.target {
+            OwnedTarget::Uuid(u) => Target::Uuid(u),
+            OwnedTarget::Slug {
+                ping_key,
+                slug,
+                create,
+            } => Target::Slug {
+                ping_key,
+                slug,
+                create: create.as_deref(),
+            },
+        }
+    }
+
+    fn incoming(&self) -> Incoming<'_> {
+        Incoming {
+            action: self.action,
+            method: &self.method,
+            body: &self.body,
+            rid: self.rid,
+            remote_addr: self.remote_addr.clone(),
+            scheme: &self.scheme,
+            ua: &self.ua,
+        }
+    }
+
+    /// Orders writes within a batch by the row they lock first.
+    fn lock_key(&self) -> (u8, &str, &str) {
+        match &self.target {
+            OwnedTarget::Uuid(u) => (1, u, ""),
+            OwnedTarget::Slug { ping_key, slug, .. } => (0, ping_key, slug),
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<Recorded, sqlx::Error>>;
+
+/// The handle handlers send pings through. Cheap to clone; the writer tasks stop when
+/// the last handle is dropped.
+#[derive(Clone)]
+pub struct PingWriter {
+    queue: mpsc::Sender<(PingJob, Reply)>,
+}
+
+impl PingWriter {
+    /// Starts `writers` writer tasks on `db`.
+    pub fn start(db: Db, writers: usize, limit: AutoCreateLimit) -> PingWriter {
+        let (queue, rx) = mpsc::channel(MAX_BATCH * 16);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(writer(db.clone(), rx.clone(), limit));
+        }
+        PingWriter { queue }
+    }
+
+    /// Writes a ping; returns once it is committed (or failed).
+    pub async fn record(&self, job: PingJob) -> Result<Recorded, sqlx::Error> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((job, reply))
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+}
+
+async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<(PingJob, Reply)>>>, limit: AutoCreateLimit) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            match rx.recv().await {
+                Some(first) => batch.push(first),
+                None => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        write_batch(&db, batch, limit).await;
+    }
+}
+
+async fn write_batch(db: &Db, mut batch: Vec<(PingJob, Reply)>, limit: AutoCreateLimit) {
+    batch.sort_by(|a, b| a.0.lock_key().cmp(&b.0.lock_key()));
+    if batch.len() > 1 {
+        match write_together(db, &batch, limit).await {
+            Ok(results) => {
+                for ((_, reply), result) in batch.into_iter().zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, pings = batch.len(), "batched ping write failed; writing them one by one")
+            }
+        }
+    }
+    for (job, reply) in batch {
+        let result = pings::record(db, job.target(), &job.incoming(), limit, job.now).await;
+        let _ = reply.send(result);
+    }
+}
+
+async fn write_together(
+    db: &Db,
+    batch: &[(PingJob, Reply)],
+    limit: AutoCreateLimit,
+) -> Result<Vec<Recorded>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for (job, _) in batch {
+        results
+            .push(pings::record_in(&mut tx, job.target(), &job.incoming(), limit, job.now).await?);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
