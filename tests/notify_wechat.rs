@@ -154,6 +154,36 @@ async fn notifications_api(
     (text, value)
 }
 
+/// Adds a user with `role` to the project.
+async fn add_member(app: &TestApp, project: &CreatedProject, email: &str, role: &str) {
+    let user = users::create(app.db(), email, None, app.now())
+        .await
+        .unwrap();
+    const SQL: &str = "insert into memberships (user_id, project_id, role) values ($1, $2, $3)";
+    match app.db() {
+        Db::Sqlite(p) => sqlx::query(SQL)
+            .bind(user)
+            .bind(project.id)
+            .bind(role)
+            .execute(p)
+            .await
+            .map(|_| ()),
+        Db::Postgres(p) => sqlx::query(SQL)
+            .bind(user)
+            .bind(project.id)
+            .bind(role)
+            .execute(p)
+            .await
+            .map(|_| ()),
+    }
+    .unwrap();
+}
+
+/// A message's text with quoted-printable soft line breaks removed, for searching.
+fn unwrapped(mail: &Mail) -> String {
+    mail.data.replace("=\r\n", "")
+}
+
 fn mails_to<'a>(mails: &'a [Mail], address: &str) -> Vec<&'a Mail> {
     mails
         .iter()
@@ -247,6 +277,10 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     let app = app_for(backend, &receiver, &sink).await;
     let owner = unique_address("owner");
     let project = project_owned_by(&app, &owner).await;
+    let manager = unique_address("manager");
+    add_member(&app, &project, &manager, "manager").await;
+    let member = unique_address("member");
+    add_member(&app, &project, &member, "member").await;
     let check = named_check(&app, &project, "nightly db").await;
     let robot = channel(
         &app,
@@ -280,7 +314,11 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
         told[0].header("Subject").as_deref(),
         Some("Channel disabled: ops room (Backups)")
     );
-    assert!(told[0].data.contains("93000"), "{}", told[0].data);
+    let text = unwrapped(told[0]);
+    assert!(text.contains("WeCom errcode 93000"), "{text}");
+    assert!(text.contains("Add a robot to the group again"), "{text}");
+    assert_eq!(mails_to(&mails, &manager).len(), 1, "managers are told too");
+    assert!(mails_to(&mails, &member).is_empty(), "members are not");
 
     // No retries, and the next flip queues nothing for it.
     app.advance(3600);
@@ -289,7 +327,7 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     assert_eq!(app.deliver().await, Default::default());
     assert_eq!(receiver.count(), 1, "the robot was called once");
     assert_eq!(app.outbox(&check).await.len(), 1);
-    assert_eq!(sink.mails().len(), 1);
+    assert_eq!(sink.mails().len(), 2);
 }
 
 async fn wecom_errcode_45009_is_retried_after_a_minute(backend: Backend) {
@@ -809,7 +847,10 @@ async fn serverchan_a_refused_key_disables_the_channel_and_tells_the_owner(backe
         told[0].header("Subject").as_deref(),
         Some("Channel disabled: my phone (Backups)")
     );
-    assert!(told[0].data.contains("SendKey"), "the advice names the fix");
+    assert!(
+        unwrapped(told[0]).contains("Copy the current SendKey"),
+        "the advice names the fix"
+    );
 
     app.advance(3600);
     assert_eq!(app.deliver().await, Default::default());
