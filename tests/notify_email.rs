@@ -37,6 +37,8 @@ for_each_backend!(
     without_smtp_the_email_is_logged_and_counted_as_sent,
     the_unsubscribe_link_asks_first_and_then_disables_the_channel,
     a_check_name_cannot_add_headers_or_recipients,
+    a_check_that_goes_quiet_is_reported_by_the_scheduler,
+    an_smtp_server_that_is_down_is_retried_without_disabling,
     #[ignore = "product bug: GET /unsubscribe/<uuid>/<wrong token> answers 200 with the \
                 unsubscribe form instead of 404 (src/http/unsubscribe.rs confirm() never \
                 checks the token)"]
@@ -435,6 +437,10 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
             .disabled
     );
 
+    // A flip before the unsubscribe queues for both channels.
+    ping(&app, &check, "/fail", "").await;
+    assert_eq!(app.outbox(&check).await.len(), 2);
+
     // A mail client's one-click POST unsubscribes.
     let r = app
         .http
@@ -449,12 +455,31 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
     assert!(row.disabled);
     assert!(!reload_channel(&app, &other).await.disabled);
 
-    // The unsubscribed address gets nothing more; the other channel still does.
-    ping(&app, &check, "/fail", "").await;
-    app.deliver().await;
+    // What was queued for the unsubscribed address is dropped; the other channel gets its.
+    let report = app.deliver().await;
+    assert_eq!((report.sent, report.failed), (1, 1), "{report:?}");
     let mails = sink.mails();
     assert!(mails_to(&mails, &address).is_empty(), "{mails:#?}");
     assert_eq!(mails_to(&mails, &other_address(&other)).len(), 1);
+    let (rows, _) = outbox::for_check(app.db(), check.id, 10).await.unwrap();
+    let dropped = rows
+        .iter()
+        .find(|r| r.channel_uuid == channel.uuid)
+        .unwrap();
+    assert_eq!(dropped.state, "failed");
+    assert!(
+        dropped
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("unsubscribed")),
+        "{dropped:?}"
+    );
+
+    // Later flips queue nothing for it.
+    ping(&app, &check, "", "").await;
+    let queued = app.outbox(&check).await;
+    assert_eq!(queued.len(), 3);
+    assert_eq!(queued[2].channel_id, other.id);
 }
 
 fn other_address(channel: &ChannelRow) -> String {
@@ -497,4 +522,68 @@ async fn a_wrong_unsubscribe_token_shows_no_form(backend: Backend) {
     let unknown = format!("/unsubscribe/{}/{}", uuid::Uuid::new_v4(), channel.token);
     assert_eq!(app.get_text(&unknown).await.0, 404);
     assert!(!reload_channel(&app, &channel).await.disabled);
+}
+
+async fn a_check_that_goes_quiet_is_reported_by_the_scheduler(backend: Backend) {
+    let (app, sink) = app_with_sink(backend).await;
+    let project = app.project().await;
+    let check = named_check(&app, &project, "daily report").await;
+    let address = unique_address("ops");
+    email_channel(&app, &project, &check, &address).await;
+    ping(&app, &check, "", "").await;
+    assert_eq!(
+        app.deliver().await,
+        Default::default(),
+        "new to up is not news"
+    );
+
+    // A day's period and an hour's grace go by without a ping.
+    app.advance(86_400 + 3_600 + 1);
+    app.tick().await;
+    assert_eq!(app.deliver().await.sent, 1);
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0].header("Subject").as_deref(),
+        Some("DOWN | daily report")
+    );
+    let text = mime_part(&mails[0], "text/plain").unwrap();
+    assert!(
+        text.contains("daily report is DOWN: the expected ping did not arrive in time"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Last ping: success at 2026-03-02 10:30:00 UTC"),
+        "{text}"
+    );
+}
+
+async fn an_smtp_server_that_is_down_is_retried_without_disabling(backend: Backend) {
+    // Nothing listens on this port.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let app = TestApp::spawn_with(backend, |c| {
+        c.smtp_url = format!("smtp://127.0.0.1:{closed}");
+        c.notify_timeout = 2;
+    })
+    .await;
+    let project = app.project().await;
+    let check = named_check(&app, &project, "nightly backup").await;
+    let channel = email_channel(&app, &project, &check, &unique_address("ops")).await;
+
+    ping(&app, &check, "/fail", "").await;
+    let report = app.deliver().await;
+    assert_eq!(report.retried, 1, "{report:?}");
+    let listed = notifications(&app, &project, &check).await;
+    assert_eq!(listed[0]["state"], "pending");
+    assert!(
+        listed[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("SMTP")),
+        "{listed:?}"
+    );
+    let row = reload_channel(&app, &channel).await;
+    assert!(!row.disabled, "the server's trouble is not the channel's");
 }

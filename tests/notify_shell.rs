@@ -164,10 +164,12 @@ async fn the_command_sees_the_check_in_its_environment_and_names_stay_data(backe
     )
     .await;
 
-    ping(&app, &check, "/fail").await;
+    // Exit status 2: a failure, and the status reaches the command.
+    ping(&app, &check, "/2").await;
     let report = app.deliver().await;
     assert_eq!(report.sent, 1, "{report:?}");
     let env = env_lines(&down_file.read());
+    assert_eq!(env_value(&env, "OVERDUE_EXIT_STATUS").as_deref(), Some("2"));
     assert_eq!(env_value(&env, "OVERDUE_STATUS").as_deref(), Some("down"));
     assert_eq!(env_value(&env, "OVERDUE_CHECK_NAME"), Some(name.clone()));
     assert_eq!(
@@ -270,7 +272,7 @@ async fn a_command_that_outlasts_the_timeout_is_killed(backend: Backend) {
     let report = app.deliver().await;
     let took = started.elapsed();
     assert!(
-        took < std::time::Duration::from_millis(2500),
+        took < std::time::Duration::from_millis(2900),
         "gave up after the timeout: {took:?}"
     );
     assert_eq!((report.failed, report.retried), (1, 0), "{report:?}");

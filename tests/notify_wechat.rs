@@ -18,12 +18,14 @@ use serde_json::{Value, json};
 
 /// Runs `async fn name(backend)` once per backend, as `name::sqlite` and `name::postgres`.
 macro_rules! for_each_backend {
-    ($($name:ident),* $(,)?) => {$(
+    ($($(#[$meta:meta])* $name:ident),* $(,)?) => {$(
         mod $name {
+            $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 super::$name(crate::common::Backend::Sqlite).await
             }
+            $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 super::$name(crate::common::Backend::Postgres).await
@@ -42,6 +44,9 @@ for_each_backend!(
     wecom_test_notification_through_the_api,
     wecom_a_robot_that_does_not_answer_in_time_is_retried,
     wecom_a_big_digest_stays_within_4096_bytes,
+    #[ignore = "product bug: src/notify/wecom.rs message() appends the <@user> mentions \
+                before fit() truncates to 4096 bytes, so a large down digest loses them"]
+    wecom_a_truncated_digest_still_mentions_people,
     serverchan_turbo_key_posts_title_and_desp,
     serverchan_sc3_key_goes_to_the_users_own_host,
     serverchan_a_refused_key_disables_the_channel_and_tells_the_owner,
@@ -195,11 +200,11 @@ fn wecom_ok() -> Answer {
     Answer::json(json!({"errcode": 0, "errmsg": "ok"}))
 }
 
+/// An error reply as WeCom words it: the message, then a hint and where to read more.
 fn wecom_error(errcode: i64, errmsg: &str) -> Answer {
-    Answer::json(json!({
-        "errcode": errcode,
-        "errmsg": format!("{errmsg}, hint: [1700000000_1_abcdef], from ip: 203.0.113.7, more info at https://open.work.weixin.qq.com/devtool/query?e={errcode}"),
-    }))
+    let hint = "hint: [1700000000_1_abcdef], from ip: 203.0.113.7";
+    let more = format!("more info at https://open.work.weixin.qq.com/devtool/query?e={errcode}");
+    Answer::json(json!({"errcode": errcode, "errmsg": format!("{errmsg}, {hint}, {more}")}))
 }
 
 fn robot_url(receiver: &Receiver) -> String {
@@ -647,7 +652,7 @@ async fn wecom_test_notification_through_the_api(backend: Backend) {
 
 async fn wecom_a_robot_that_does_not_answer_in_time_is_retried(backend: Backend) {
     let receiver = Receiver::start().await;
-    receiver.then([Answer::slow(std::time::Duration::from_secs(3))]);
+    receiver.then([Answer::slow(std::time::Duration::from_secs(5))]);
     receiver.always(wecom_ok());
     let app = TestApp::spawn_with(backend, |c| c.notify_timeout = 1).await;
     let project = app.project().await;
@@ -666,7 +671,7 @@ async fn wecom_a_robot_that_does_not_answer_in_time_is_retried(backend: Backend)
     let started = std::time::Instant::now();
     let report = app.deliver().await;
     assert!(
-        started.elapsed() < std::time::Duration::from_millis(2900),
+        started.elapsed() < std::time::Duration::from_secs(4),
         "gave up after notify_timeout, not after the reply: {:?}",
         started.elapsed()
     );
@@ -719,6 +724,45 @@ async fn wecom_a_big_digest_stays_within_4096_bytes(backend: Backend) {
     assert!(
         content.starts_with("**30 checks changed status**"),
         "{content}"
+    );
+}
+
+async fn wecom_a_truncated_digest_still_mentions_people(backend: Backend) {
+    let receiver = Receiver::start().await;
+    receiver.always(wecom_ok());
+    let app = TestApp::spawn(backend).await;
+    let project = app.project().await;
+    let robot = channel(
+        &app,
+        &project,
+        "wecom",
+        "ops room",
+        json!({"url": robot_url(&receiver), "mentions": ["zhangsan"]}),
+    )
+    .await;
+    let mut checks = Vec::new();
+    for i in 0..30 {
+        let name = format!("数据库夜间备份任务{i:02}{}", "检查".repeat(20));
+        let check = named_check(&app, &project, &name).await;
+        assign(&app, &check, &robot).await;
+        checks.push(check);
+    }
+    for check in &checks {
+        ping(&app, check, "/fail", "").await;
+    }
+    assert_eq!(app.deliver().await.sent, 30);
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1);
+    let content = markdown_of(&requests[0]);
+    assert!(content.len() <= 4096, "{} bytes", content.len());
+    // Thirty checks down at once is when people most need to be called.
+    assert!(
+        content.contains("<@zhangsan>"),
+        "the mention was cut off with the rest of the digest; it ends: {:?}",
+        content
+            .chars()
+            .skip(content.chars().count().saturating_sub(60))
+            .collect::<String>()
     );
 }
 

@@ -1,5 +1,5 @@
 //! Retention in the background, off the ping path: every minute, pings beyond the
-//! per-check limit are deleted.
+//! per-check limit are deleted (flips are kept: reports are computed from them).
 
 use crate::app::AppState;
 use crate::store::pruning;
@@ -9,8 +9,11 @@ use tokio_util::sync::CancellationToken;
 const INTERVAL: Duration = Duration::from_secs(60);
 const BATCH: i64 = 200;
 
-/// Prunes until no check is over its limit. Returns how many checks were pruned.
+/// Prunes until no check is over its limit, and forgets rate-limit windows older than
+/// a day. Returns how many checks were pruned.
 pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
+    let day_ago = state.clock.now() - chrono::TimeDelta::days(1);
+    crate::store::outbox::prune_rate_windows(&state.db, day_ago).await?;
     let mut total = 0;
     loop {
         let n = pruning::prune_pings(&state.db, state.config.ping_log_limit, BATCH).await?;

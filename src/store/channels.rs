@@ -1,6 +1,7 @@
 //! Channels: where a project's notifications go.
 
 use super::{Db, Ts, Tx, on_pool, on_tx};
+use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -142,4 +143,21 @@ pub async fn unsubscribe(db: &Db, uuid: &str, token: &str) -> Result<bool, sqlx:
     const SQL: &str = "update channels set disabled = true, last_error = 'unsubscribed by the recipient' \
                        where uuid = $1 and token = $2 and token <> '' and kind = 'email'";
     on_pool!(db, p => sqlx::query(SQL).bind(uuid).bind(token).execute(p).await.map(|r| r.rows_affected() == 1))
+}
+
+/// Resolves a `channels` field (`*`, `""`, or uuids and names) against a project's
+/// channels into channel ids, or the message saying which identifier is wrong.
+pub fn select(spec: &str, available: &[ChannelRow]) -> Result<Vec<i64>, String> {
+    let named: Vec<NamedChannel> = available
+        .iter()
+        .map(|c| NamedChannel {
+            id: c.id,
+            uuid: &c.uuid,
+            name: &c.name,
+        })
+        .collect();
+    match resolve_channels(spec, &named)? {
+        ChannelSelection::All => Ok(available.iter().map(|c| c.id).collect()),
+        ChannelSelection::Ids(ids) => Ok(ids),
+    }
 }

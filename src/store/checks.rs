@@ -19,6 +19,20 @@ macro_rules! check_columns {
 }
 pub(crate) use check_columns;
 
+/// Selects checks inside a write transaction, locking them on PostgreSQL (`for update`)
+/// until it ends, so concurrent writers to one check apply one after another. SQLite's
+/// `begin immediate` already serialises writers.
+macro_rules! select_locked {
+    ($tx:expr, $fetch:ident, $rest:literal $(, $bind:expr)*) => {{
+        const SQLITE: &str = concat!("select ", check_columns!(), " from checks where ", $rest);
+        const PG: &str = concat!("select ", check_columns!(), " from checks where ", $rest, " for update");
+        match $tx {
+            Tx::Sqlite(t) => sqlx::query_as::<_, CheckRow>(SQLITE)$(.bind($bind))*.$fetch(&mut **t).await,
+            Tx::Postgres(t) => sqlx::query_as::<_, CheckRow>(PG)$(.bind($bind))*.$fetch(&mut **t).await,
+        }
+    }};
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CheckRow {
     pub id: i64,
@@ -175,65 +189,25 @@ pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<CheckRow>, sqlx:
     on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(uuid).fetch_optional(p).await)
 }
 
-/// Loads a check for update: on PostgreSQL the row stays locked until the transaction
-/// ends, so concurrent pings to one check apply one after another. (SQLite's
-/// `begin immediate` already serialises writers.)
+/// Loads a check by uuid for update (see `select_locked!`).
 pub async fn lock_by_uuid(tx: &mut Tx, uuid: &str) -> Result<Option<CheckRow>, sqlx::Error> {
-    const SQLITE: &str = concat!("select ", check_columns!(), " from checks where uuid = $1");
-    const PG: &str = concat!(
-        "select ",
-        check_columns!(),
-        " from checks where uuid = $1 for update"
-    );
-    match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query_as::<_, CheckRow>(SQLITE)
-                .bind(uuid)
-                .fetch_optional(&mut **t)
-                .await
-        }
-        Tx::Postgres(t) => {
-            sqlx::query_as::<_, CheckRow>(PG)
-                .bind(uuid)
-                .fetch_optional(&mut **t)
-                .await
-        }
-    }
+    select_locked!(tx, fetch_optional, "uuid = $1", uuid)
 }
 
-/// Loads up to two checks with `slug` in the project, locked as [`lock_by_uuid`] does.
-/// Two means the slug is ambiguous.
+/// Loads up to two checks with `slug` in the project, for update. Two means the slug is
+/// ambiguous.
 pub async fn lock_by_slug(
     tx: &mut Tx,
     project_id: i64,
     slug: &str,
 ) -> Result<Vec<CheckRow>, sqlx::Error> {
-    const SQLITE: &str = concat!(
-        "select ",
-        check_columns!(),
-        " from checks where project_id = $1 and slug = $2 order by id limit 2"
-    );
-    const PG: &str = concat!(
-        "select ",
-        check_columns!(),
-        " from checks where project_id = $1 and slug = $2 order by id limit 2 for update"
-    );
-    match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query_as::<_, CheckRow>(SQLITE)
-                .bind(project_id)
-                .bind(slug)
-                .fetch_all(&mut **t)
-                .await
-        }
-        Tx::Postgres(t) => {
-            sqlx::query_as::<_, CheckRow>(PG)
-                .bind(project_id)
-                .bind(slug)
-                .fetch_all(&mut **t)
-                .await
-        }
-    }
+    select_locked!(
+        tx,
+        fetch_all,
+        "project_id = $1 and slug = $2 order by id limit 2",
+        project_id,
+        slug
+    )
 }
 
 /// Stores the state machine's result for a check and counts a ping; returns the ping's
@@ -434,28 +408,9 @@ pub async fn channel_uuids_by_check(
     Ok(map)
 }
 
-/// Locks a check by id inside a write transaction (see [`lock_by_uuid`]).
+/// Loads a check by id for update (see `select_locked!`).
 pub async fn lock_by_id(tx: &mut Tx, id: i64) -> Result<Option<CheckRow>, sqlx::Error> {
-    const SQLITE: &str = concat!("select ", check_columns!(), " from checks where id = $1");
-    const PG: &str = concat!(
-        "select ",
-        check_columns!(),
-        " from checks where id = $1 for update"
-    );
-    match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query_as::<_, CheckRow>(SQLITE)
-                .bind(id)
-                .fetch_optional(&mut **t)
-                .await
-        }
-        Tx::Postgres(t) => {
-            sqlx::query_as::<_, CheckRow>(PG)
-                .bind(id)
-                .fetch_optional(&mut **t)
-                .await
-        }
-    }
+    select_locked!(tx, fetch_optional, "id = $1", id)
 }
 
 /// A project's checks, inside a transaction (for `unique` upserts).

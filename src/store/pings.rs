@@ -3,7 +3,6 @@
 use super::checks::{self, CheckConfig, CheckRow};
 use super::{Db, Ts, Tx, channels, on_pool, on_tx, projects};
 use crate::domain::check::on_ping;
-use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
 use crate::domain::ping::{PingAction, PingKind, classify};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -195,17 +194,8 @@ async fn find_by_slug(
         return Ok(SlugLookup::NotFound);
     }
     let available = channels::list_tx(tx, project.id).await?;
-    let named: Vec<NamedChannel> = available
-        .iter()
-        .map(|c| NamedChannel {
-            id: c.id,
-            uuid: &c.uuid,
-            name: &c.name,
-        })
-        .collect();
-    let channel_ids = match resolve_channels(&auto.channels, &named) {
-        Ok(ChannelSelection::All) => available.iter().map(|c| c.id).collect(),
-        Ok(ChannelSelection::Ids(ids)) => ids,
+    let channel_ids = match channels::select(&auto.channels, &available) {
+        Ok(ids) => ids,
         Err(message) => return Ok(SlugLookup::BadChannels(message)),
     };
     let config = CheckConfig {

@@ -7,7 +7,7 @@ use super::json::{self, View};
 use crate::app::AppState;
 use crate::domain::check::NotPaused;
 use crate::domain::check_config::{CheckConfig, tag_list};
-use crate::domain::check_update::{self, ChannelSelection, CheckUpdate, NamedChannel};
+use crate::domain::check_update::{self, CheckUpdate};
 use crate::domain::ping::is_canonical_uuid;
 use crate::store::checks::{self, CheckRow};
 use crate::store::{Tx, channels};
@@ -158,8 +158,8 @@ pub async fn create(
             (row, StatusCode::CREATED)
         }
     };
-    if let Some(selection) = &selection {
-        set_channels(&mut tx, &row, selection).await?;
+    if let Some(ids) = &selection {
+        checks::set_channels(&mut tx, row.id, ids).await?;
     }
     tx.commit().await?;
     Ok((status, Json(render(&app, &row, version, auth).await?)))
@@ -184,8 +184,8 @@ pub async fn update(
         .await?
         .ok_or(ApiError::NotFound)?;
     let row = apply(&mut tx, row, &update, version).await?;
-    if let Some(selection) = &selection {
-        set_channels(&mut tx, &row, selection).await?;
+    if let Some(ids) = &selection {
+        checks::set_channels(&mut tx, row.id, ids).await?;
     }
     tx.commit().await?;
     ok(render(&app, &row, version, auth).await?)
@@ -205,41 +205,19 @@ async fn apply(
     }
 }
 
+/// The channel ids an update's `channels` field selects, if it has one.
 async fn resolve_channels(
     app: &AppState,
     project_id: i64,
     update: &CheckUpdate,
-) -> Result<Option<ChannelSelection>, ApiError> {
+) -> Result<Option<Vec<i64>>, ApiError> {
     let Some(spec) = &update.channels else {
         return Ok(None);
     };
-    let rows = channels::list(&app.db, project_id).await?;
-    let named: Vec<NamedChannel> = rows
-        .iter()
-        .map(|c| NamedChannel {
-            id: c.id,
-            uuid: &c.uuid,
-            name: &c.name,
-        })
-        .collect();
-    match check_update::resolve_channels(spec, &named) {
-        Ok(ChannelSelection::All) => Ok(Some(ChannelSelection::Ids(
-            rows.iter().map(|c| c.id).collect(),
-        ))),
-        Ok(selection) => Ok(Some(selection)),
-        Err(message) => Err(ApiError::BadRequest(message)),
-    }
-}
-
-async fn set_channels(
-    tx: &mut Tx,
-    row: &CheckRow,
-    selection: &ChannelSelection,
-) -> Result<(), ApiError> {
-    if let ChannelSelection::Ids(ids) = selection {
-        checks::set_channels(tx, row.id, ids).await?;
-    }
-    Ok(())
+    let available = channels::list(&app.db, project_id).await?;
+    channels::select(spec, &available)
+        .map(Some)
+        .map_err(ApiError::BadRequest)
 }
 
 pub async fn delete(
