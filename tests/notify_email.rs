@@ -39,9 +39,6 @@ for_each_backend!(
     a_check_name_cannot_add_headers_or_recipients,
     a_check_that_goes_quiet_is_reported_by_the_scheduler,
     an_smtp_server_that_is_down_is_retried_without_disabling,
-    #[ignore = "product bug: GET /unsubscribe/<uuid>/<wrong token> answers 200 with the \
-                unsubscribe form instead of 404 (src/http/unsubscribe.rs confirm() never \
-                checks the token)"]
     a_wrong_unsubscribe_token_shows_no_form,
 );
 

@@ -49,8 +49,19 @@ impl Notifier {
         })
     }
 
+    /// How long a claim lasts: one attempt's hard limit (`timed`) with room to record it.
+    /// Rows waiting behind another send of their channel get their lease renewed.
     fn lease(&self) -> TimeDelta {
-        TimeDelta::seconds(i64::try_from(self.state.config.notify_timeout).unwrap_or(10) * 2 + 30)
+        TimeDelta::seconds(i64::try_from(self.state.config.notify_timeout).unwrap_or(10) + 10)
+    }
+
+    /// Renews the leases of rows still to be sent.
+    async fn renew(&self, rows: &[Claimed]) -> Result<(), sqlx::Error> {
+        let until = self.clock.now() + self.lease();
+        for row in rows {
+            outbox::renew_lease(&self.state.db, row.id, until).await?;
+        }
+        Ok(())
     }
 
     /// Delivers every notification that is due now.
@@ -162,7 +173,10 @@ impl Notifier {
             return self.settle(&channel, &live, result).await;
         }
         let mut outcomes = Vec::new();
-        for (row, notice) in live.iter().zip(&notices) {
+        for (i, (row, notice)) in live.iter().zip(&notices).enumerate() {
+            if i > 0 {
+                self.renew(&live[i..]).await?;
+            }
             let result = self
                 .timed(notify::send(&config, notice, &self.senders))
                 .await;

@@ -30,11 +30,11 @@ pub fn message(config: &WeComConfig, notices: &[Notice]) -> Value {
         .partition(|m| m.len() >= 7 && m.bytes().all(|b| b.is_ascii_digit()));
     // Markdown can mention user ids but not @all or phone numbers: those need text.
     if mobiles.is_empty() && !users.iter().any(|u| *u == "@all") {
-        let mut content = markdown(notices);
-        for user in &users {
-            content.push_str(&format!("<@{user}>"));
-        }
-        json!({"msgtype": "markdown", "markdown": {"content": fit(&content, MARKDOWN_LIMIT)}})
+        // Mentions go last and must survive the cut, so the text is cut to make room.
+        let tags: String = users.iter().map(|u| format!("<@{u}>")).collect();
+        let limit = MARKDOWN_LIMIT.saturating_sub(tags.len());
+        let content = format!("{}{tags}", fit(&markdown(notices), limit));
+        json!({"msgtype": "markdown", "markdown": {"content": content}})
     } else {
         json!({"msgtype": "text", "text": {
             "content": fit(&plain(notices), TEXT_LIMIT),
@@ -50,7 +50,7 @@ fn fit(content: &str, limit: usize) -> String {
     } else {
         format!(
             "{}{TRUNCATED}",
-            truncate_bytes(content, limit - TRUNCATED.len())
+            truncate_bytes(content, limit.saturating_sub(TRUNCATED.len()))
         )
     }
 }

@@ -58,6 +58,13 @@ pub async fn claim(
     }
 }
 
+/// Extends a claim that is still being worked on.
+pub async fn renew_lease(db: &Db, id: i64, until: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    const SQL: &str =
+        "update notifications set leased_until = $2 where id = $1 and done_at is null";
+    on_pool!(db, p => sqlx::query(SQL).bind(id).bind(Ts(until)).execute(p).await.map(|_| ()))
+}
+
 /// What became of a claimed row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
