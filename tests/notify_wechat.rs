@@ -44,8 +44,6 @@ for_each_backend!(
     wecom_test_notification_through_the_api,
     wecom_a_robot_that_does_not_answer_in_time_is_retried,
     wecom_a_big_digest_stays_within_4096_bytes,
-    #[ignore = "product bug: src/notify/wecom.rs message() appends the <@user> mentions \
-                before fit() truncates to 4096 bytes, so a large down digest loses them"]
     wecom_a_truncated_digest_still_mentions_people,
     serverchan_turbo_key_posts_title_and_desp,
     serverchan_sc3_key_goes_to_the_users_own_host,

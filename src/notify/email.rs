@@ -111,13 +111,18 @@ impl Mailer {
     }
 }
 
-/// A rejected recipient (550, 551, 553) is the channel's problem and permanent; anything
-/// else, including a refused login, is the server's and is retried.
+/// A mailbox the server says does not exist or will not accept mail (enhanced status
+/// 5.1.x, or 550/551/553 about the recipient) is the channel's problem and permanent.
+/// Anything else, including a refused login or relay, is the server's: it is retried
+/// and the channel stays enabled, so a misconfigured server never disables every
+/// email channel at once.
 fn classify_smtp(e: &lettre::transport::smtp::Error) -> SendError {
-    let code = e.status().map(|c| c.to_string());
     let message = format!("SMTP error: {e}");
+    let code = e.status().map(|c| c.to_string());
+    let about_mailbox =
+        message.contains(" 5.1.") || message.to_ascii_lowercase().contains("mailbox");
     match code.as_deref() {
-        Some("550" | "551" | "553") => SendError::Permanent(message),
+        Some("550" | "551" | "553") if about_mailbox => SendError::Permanent(message),
         _ if e.is_timeout() => SendError::transient("SMTP server timed out"),
         _ => SendError::transient(message),
     }

@@ -33,7 +33,7 @@ pub fn message(config: &WeComConfig, notices: &[Notice]) -> Value {
         // Mentions go last and must survive the cut, so the text is cut to make room.
         let tags: String = users.iter().map(|u| format!("<@{u}>")).collect();
         let limit = MARKDOWN_LIMIT.saturating_sub(tags.len());
-        let content = format!("{}{tags}", fit(&markdown(notices), limit));
+        let content = format!("{}{tags}", fit(&markdown(notices, limit), limit));
         json!({"msgtype": "markdown", "markdown": {"content": content}})
     } else {
         json!({"msgtype": "text", "text": {
@@ -55,17 +55,25 @@ fn fit(content: &str, limit: usize) -> String {
     }
 }
 
-fn markdown(notices: &[Notice]) -> String {
+/// The markdown body. A digest lists one line per check and, when the lines would not
+/// fit, says how many more there are rather than silently cutting them off.
+fn markdown(notices: &[Notice], budget: usize) -> String {
     let mut out = String::new();
     if notices.len() > 1 {
         out.push_str(&format!("**{} checks changed status**\n", notices.len()));
     }
-    for n in notices {
+    for (i, n) in notices.iter().enumerate() {
         let color = if n.is_down() { "warning" } else { "info" };
-        out.push_str(&format!(
+        let line = format!(
             "<font color=\"{color}\">**{}**</font>\n",
             escape(&n.headline())
-        ));
+        );
+        let more = format!("…and {} more", notices.len() - i);
+        if notices.len() > 1 && out.len() + line.len() + more.len() + 40 > budget {
+            out.push_str(&more);
+            break;
+        }
+        out.push_str(&line);
         if notices.len() == 1 {
             for (label, value) in n.details() {
                 out.push_str(&format!(

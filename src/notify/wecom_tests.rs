@@ -132,3 +132,21 @@ fn user_text_cannot_inject_markdown_or_mentions() {
     assert!(!content.contains("<@all>"), "{content}");
     assert!(content.contains("&lt;@all&gt;"), "{content}");
 }
+
+#[test]
+fn a_digest_too_long_to_list_says_how_many_more_checks_changed() {
+    let notices: Vec<Notice> = (0..300).map(|_| sample("down")).collect();
+    let content = message(&config(&["zhangsan"]), &notices)["markdown"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(content.len() <= MARKDOWN_LIMIT);
+    assert!(content.starts_with("**300 checks changed status**"));
+    let listed = content.matches("nightly db is DOWN").count();
+    assert!(listed > 10, "{listed} listed");
+    assert!(
+        content.contains(&format!("…and {} more", 300 - listed)),
+        "{content}"
+    );
+    assert!(content.ends_with("<@zhangsan>"));
+}

@@ -56,7 +56,7 @@ impl SmtpSink {
 
     /// `smtp://` URL for OVERDUE_SMTP_URL (plain, no TLS: it is loopback).
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+        format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// Refuse this recipient with 550, as for a mailbox that does not exist.
