@@ -1,5 +1,6 @@
 -- Notification delivery: each outbox row's outcome, every attempt, per-target rate
--- windows shared by all processes, and a secret per channel for unsubscribe links.
+-- windows shared by all processes, a secret per channel for unsubscribe links, and an
+-- index for the pruner.
 
 alter table notifications add column state text not null default 'pending'
     check (state in ('pending', 'sent', 'failed'));
@@ -25,3 +26,7 @@ create table rate_windows (
 alter table channels add column token text not null default '';
 update channels set token = lower(hex(randomblob(16)));
 alter table channels add column last_notify integer;
+
+-- The pruner looks for checks holding more pings than they keep: an index on how many
+-- pings a check holds beyond its last prune keeps that lookup off the whole table.
+create index checks_unpruned on checks ((n_pings - pruned_through));

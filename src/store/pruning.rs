@@ -16,7 +16,7 @@ struct Candidate {
 /// checks were pruned; a full batch means there may be more.
 pub async fn prune_pings(db: &Db, keep: i64, batch: i64) -> Result<usize, sqlx::Error> {
     const FIND: &str =
-        "select id, n_pings from checks where n_pings > pruned_through + $1 limit $2";
+        "select id, n_pings from checks where n_pings - pruned_through > $1 limit $2";
     const DELETE: &str = "delete from pings where check_id = $1 and n <= $2";
     const MARK: &str =
         "update checks set pruned_through = $2 where id = $1 and pruned_through < $2";
