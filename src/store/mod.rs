@@ -15,6 +15,7 @@ pub mod checks;
 pub mod deadlines;
 pub mod flips;
 pub mod outbox;
+pub mod ping_batch;
 pub mod ping_writer;
 pub mod pings;
 pub mod projects;

@@ -62,7 +62,7 @@ impl PingJob {
         }
     }
 
-    fn incoming(&self) -> Incoming<'_> {
+    pub(super) fn incoming(&self) -> Incoming<'_> {
         Incoming {
             action: self.action,
             method: &self.method,
@@ -161,10 +161,26 @@ async fn write_together(
     limit: AutoCreateLimit,
 ) -> Result<Vec<Recorded>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
+    let by_uuid: Vec<(&str, &PingJob)> = batch
+        .iter()
+        .filter_map(|(job, _)| match &job.target {
+            OwnedTarget::Uuid(u) => Some((u.as_str(), job)),
+            OwnedTarget::Slug { .. } => None,
+        })
+        .collect();
+    let mut uuid_results = super::ping_batch::record_by_uuid(&mut tx, &by_uuid)
+        .await?
+        .into_iter();
     let mut results = Vec::with_capacity(batch.len());
     for (job, _) in batch {
-        results
-            .push(pings::record_in(&mut tx, job.target(), &job.incoming(), limit, job.now).await?);
+        let result = match &job.target {
+            OwnedTarget::Uuid(_) => uuid_results.next().ok_or(sqlx::Error::RowNotFound)?,
+            // Slug pings may create checks: the one-by-one path, after the uuid pings.
+            OwnedTarget::Slug { .. } => {
+                pings::record_in(&mut tx, job.target(), &job.incoming(), limit, job.now).await?
+            }
+        };
+        results.push(result);
     }
     tx.commit().await?;
     Ok(results)

@@ -2,7 +2,7 @@
 
 use super::checks::{self, CheckConfig, CheckRow};
 use super::{Db, Ts, Tx, channels, on_pool, on_tx, projects};
-use crate::domain::check::on_ping;
+use crate::domain::check::{PingOutcome, on_ping};
 use crate::domain::ping::{PingAction, PingKind, classify};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -106,17 +106,7 @@ pub async fn record_in(
     };
     let kind = classify(ping.action, ping.method, ping.body, &row.rules());
     let outcome = on_ping(&row.state(), kind, ping.rid, now);
-    let duration = match (outcome.duration, kind, ping.rid) {
-        (Some(d), _, _) => Some(d),
-        // Overlapping runs: the check remembers only the latest start, so pair this
-        // completion with its own run's start from the log.
-        (None, PingKind::Success | PingKind::Fail, Some(rid)) => {
-            open_start(tx, row.id, rid, now - MAX_RUN)
-                .await?
-                .map(|start| now - start)
-        }
-        _ => None,
-    };
+    let duration = run_duration(tx, row.id, &outcome, kind, ping.rid, now).await?;
     let n = checks::save_after_ping(tx, row.id, &outcome.state).await?;
     insert(
         tx,
@@ -137,6 +127,28 @@ pub async fn record_in(
         kind,
         alert_after: outcome.state.alert_after(),
         queued,
+    })
+}
+
+/// How long the run this ping completes took: from the check's remembered start, or,
+/// when runs overlap (the check remembers only the latest start), from this run's own
+/// start in the log.
+pub(super) async fn run_duration(
+    tx: &mut Tx,
+    check_id: i64,
+    outcome: &PingOutcome,
+    kind: PingKind,
+    rid: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Option<TimeDelta>, sqlx::Error> {
+    Ok(match (outcome.duration, kind, rid) {
+        (Some(d), _, _) => Some(d),
+        (None, PingKind::Success | PingKind::Fail, Some(rid)) => {
+            open_start(tx, check_id, rid, now - MAX_RUN)
+                .await?
+                .map(|start| now - start)
+        }
+        _ => None,
     })
 }
 

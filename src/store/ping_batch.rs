@@ -1,0 +1,235 @@
+//! Many pings to checks named by uuid, written with a handful of statements whatever
+//! their number: one select for all their checks, the state machine applied in memory
+//! in arrival order, then one update for the checks and one insert for the pings.
+//! (Flips are rare and written one by one.) This is what lets group commit save the
+//! database work, not only the commits.
+
+use super::checks::{CheckRow, check_columns};
+use super::ping_writer::PingJob;
+use super::pings::{Recorded, run_duration};
+use super::{Ts, Tx};
+use crate::domain::check::on_ping;
+use crate::domain::ping::{PingKind, classify};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// A ping row waiting to be inserted.
+struct NewPing<'a> {
+    check_id: i64,
+    n: i64,
+    kind: PingKind,
+    job: &'a PingJob,
+    duration_ms: Option<i64>,
+}
+
+/// Records `jobs` (all uuid targets) in `tx`; results come in the order of `jobs`.
+pub async fn record_by_uuid(
+    tx: &mut Tx,
+    jobs: &[(&str, &PingJob)],
+) -> Result<Vec<Recorded>, sqlx::Error> {
+    let mut uuids: Vec<String> = jobs.iter().map(|(u, _)| u.to_string()).collect();
+    uuids.sort();
+    uuids.dedup();
+    let mut rows: HashMap<String, CheckRow> = lock(tx, &uuids)
+        .await?
+        .into_iter()
+        .map(|r| (r.uuid.clone(), r))
+        .collect();
+    let mut touched: Vec<String> = Vec::new();
+    let mut pending: Vec<NewPing> = Vec::new();
+    let mut results = Vec::with_capacity(jobs.len());
+    for (uuid, job) in jobs {
+        let Some(row) = rows.get_mut(*uuid) else {
+            results.push(Recorded::NotFound);
+            continue;
+        };
+        let incoming = job.incoming();
+        let kind = classify(
+            incoming.action,
+            incoming.method,
+            incoming.body,
+            &row.rules(),
+        );
+        let outcome = on_ping(&row.state(), kind, job.rid, job.now);
+        if outcome.duration.is_none()
+            && job.rid.is_some()
+            && matches!(kind, PingKind::Success | PingKind::Fail)
+        {
+            // The run's start may be among the pings not yet written.
+            insert(tx, &pending).await?;
+            pending.clear();
+        }
+        let duration = run_duration(tx, row.id, &outcome, kind, job.rid, job.now).await?;
+        let state = &outcome.state;
+        let alert_after = state.alert_after();
+        row.status = state.status.as_str().to_string();
+        row.last_ping = state.last_ping.map(Ts);
+        row.last_start = state.last_start.map(Ts);
+        row.last_start_rid = state.last_start_rid.map(|r| r.to_string());
+        row.last_duration_ms = state.last_duration.map(|d| d.num_milliseconds());
+        row.alert_after = alert_after.map(Ts);
+        row.n_pings += 1;
+        pending.push(NewPing {
+            check_id: row.id,
+            n: row.n_pings,
+            kind,
+            job,
+            duration_ms: duration.map(|d| d.num_milliseconds()),
+        });
+        let mut queued = 0;
+        if let Some(flip) = &outcome.flip {
+            queued = super::flips::record(tx, row.id, flip).await?;
+        }
+        if !touched.contains(&row.uuid) {
+            touched.push(row.uuid.clone());
+        }
+        results.push(Recorded::Stored {
+            created_check: false,
+            kind,
+            alert_after,
+            queued,
+        });
+    }
+    let changed: Vec<&CheckRow> = touched.iter().filter_map(|u| rows.get(u)).collect();
+    update(tx, &changed).await?;
+    insert(tx, &pending).await?;
+    Ok(results)
+}
+
+/// The checks, locked in id order on PostgreSQL so concurrent batches cannot deadlock.
+async fn lock(tx: &mut Tx, uuids: &[String]) -> Result<Vec<CheckRow>, sqlx::Error> {
+    const SQLITE: &str = concat!(
+        "select ",
+        check_columns!(),
+        " from checks where uuid in (select value from json_each($1))"
+    );
+    const PG: &str = concat!(
+        "select ",
+        check_columns!(),
+        " from checks where uuid = any($1) order by id for update"
+    );
+    match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query_as::<_, CheckRow>(SQLITE)
+                .bind(json!(uuids).to_string())
+                .fetch_all(&mut **t)
+                .await
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as::<_, CheckRow>(PG)
+                .bind(uuids)
+                .fetch_all(&mut **t)
+                .await
+        }
+    }
+}
+
+fn ms(t: Option<Ts>) -> Option<i64> {
+    t.map(|t| t.0.timestamp_millis())
+}
+
+fn at(t: Option<Ts>) -> Option<DateTime<Utc>> {
+    t.map(|t| t.0)
+}
+
+/// Stores the new runtime state of the checks.
+async fn update(tx: &mut Tx, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        Tx::Sqlite(t) => {
+            let values: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| json!({
+                    "id": r.id, "status": r.status, "last_ping": ms(r.last_ping), "last_start": ms(r.last_start),
+                    "rid": r.last_start_rid, "duration": r.last_duration_ms, "alert_after": ms(r.alert_after), "n": r.n_pings,
+                }))
+                .collect();
+            sqlx::query(
+                "update checks set status = v.value ->> 'status', last_ping = v.value ->> 'last_ping', \
+                 last_start = v.value ->> 'last_start', last_start_rid = v.value ->> 'rid', \
+                 last_duration_ms = v.value ->> 'duration', alert_after = v.value ->> 'alert_after', \
+                 n_pings = v.value ->> 'n' from json_each($1) as v where checks.id = v.value ->> 'id'",
+            )
+            .bind(serde_json::Value::Array(values).to_string())
+            .execute(&mut **t)
+            .await?;
+        }
+        Tx::Postgres(t) => {
+            sqlx::query(
+                "update checks set status = v.status, last_ping = v.last_ping, last_start = v.last_start, \
+                 last_start_rid = v.rid, last_duration_ms = v.duration, alert_after = v.alert_after, n_pings = v.n \
+                 from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], \
+                 $6::bigint[], $7::timestamptz[], $8::bigint[]) \
+                 as v(id, status, last_ping, last_start, rid, duration, alert_after, n) where checks.id = v.id",
+            )
+            .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| at(r.last_ping)).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| at(r.last_start)).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.last_start_rid.clone()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.last_duration_ms).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| at(r.alert_after)).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.n_pings).collect::<Vec<_>>())
+            .execute(&mut **t)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts the pings.
+async fn insert(tx: &mut Tx, pings: &[NewPing<'_>]) -> Result<(), sqlx::Error> {
+    if pings.is_empty() {
+        return Ok(());
+    }
+    let body = |p: &NewPing| (!p.job.body.is_empty()).then(|| p.job.body.to_vec());
+    let exit = |p: &NewPing| p.job.action.exit_status().map(i64::from);
+    match tx {
+        Tx::Sqlite(t) => {
+            let values: Vec<serde_json::Value> = pings
+                .iter()
+                .map(|p| json!({
+                    "check_id": p.check_id, "n": p.n, "created": p.job.now.timestamp_millis(), "kind": p.kind.as_str(),
+                    "exit": exit(p), "rid": p.job.rid.map(|r| r.to_string()), "addr": p.job.remote_addr,
+                    "scheme": p.job.scheme, "method": p.job.method, "ua": p.job.ua,
+                    "body": body(p).map(hex::encode), "duration": p.duration_ms,
+                }))
+                .collect();
+            sqlx::query(
+                "insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
+                 body, duration_ms) select v.value ->> 'check_id', v.value ->> 'n', v.value ->> 'created', \
+                 v.value ->> 'kind', v.value ->> 'exit', v.value ->> 'rid', v.value ->> 'addr', \
+                 v.value ->> 'scheme', v.value ->> 'method', v.value ->> 'ua', unhex(v.value ->> 'body'), \
+                 v.value ->> 'duration' from json_each($1) as v",
+            )
+            .bind(serde_json::Value::Array(values).to_string())
+            .execute(&mut **t)
+            .await?;
+        }
+        Tx::Postgres(t) => {
+            sqlx::query(
+                "insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
+                 body, duration_ms) select * from unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], \
+                 $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bigint[])",
+            )
+            .bind(pings.iter().map(|p| p.check_id).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.n).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.job.now).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.kind.as_str().to_string()).collect::<Vec<_>>())
+            .bind(pings.iter().map(exit).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.job.rid.map(|r| r.to_string())).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.job.remote_addr.clone()).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.job.scheme.clone()).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.job.method.clone()).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.job.ua.clone()).collect::<Vec<_>>())
+            .bind(pings.iter().map(body).collect::<Vec<_>>())
+            .bind(pings.iter().map(|p| p.duration_ms).collect::<Vec<_>>())
+            .execute(&mut **t)
+            .await?;
+        }
+    }
+    Ok(())
+}

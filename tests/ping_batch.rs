@@ -1,0 +1,182 @@
+//! Group commit must not change what a ping does: a batch written together leaves
+//! exactly the state, log and flips that the same pings leave written one by one.
+
+mod common;
+
+use bytes::Bytes;
+use chrono::TimeDelta;
+use common::TestApp;
+use overdue::domain::ping::PingAction;
+use overdue::store::checks::{CheckConfig, CheckRow};
+use overdue::store::ping_writer::{OwnedTarget, PingJob};
+use overdue::store::pings::{self, AutoCreateLimit, Recorded};
+
+const RIDS: [&str; 2] = [
+    "6a3c2d4e-1b7f-4c8a-9d0e-2f1a3b4c5d6e",
+    "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+];
+
+/// Three checks with different rules: plain, POST-only, and body keywords.
+async fn checks(app: &TestApp) -> Vec<CheckRow> {
+    let p = app.project().await;
+    let mut out = Vec::new();
+    for config in [
+        CheckConfig {
+            timeout: 60,
+            grace: 30,
+            ..CheckConfig::default()
+        },
+        CheckConfig {
+            methods: "POST".into(),
+            ..CheckConfig::default()
+        },
+        CheckConfig {
+            filter_http_body: true,
+            success_kw: "OK".into(),
+            failure_kw: "ERR".into(),
+            ..CheckConfig::default()
+        },
+    ] {
+        out.push(app.check(&p, config).await);
+    }
+    out
+}
+
+/// A deterministic mix of pings over the checks (index `i` picks the check and the action).
+fn jobs(checks: &[CheckRow], app: &TestApp) -> Vec<PingJob> {
+    let actions = [
+        PingAction::Start,
+        PingAction::Success,
+        PingAction::Fail,
+        PingAction::Log,
+        PingAction::Exit(0),
+        PingAction::Exit(3),
+    ];
+    let mut seed: u64 = 42;
+    (0..90)
+        .map(|i| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let pick = (seed >> 33) as usize;
+            let check = &checks[pick % checks.len()];
+            let target = if i == 45 {
+                uuid::Uuid::new_v4().to_string()
+            } else {
+                check.uuid.clone()
+            };
+            PingJob {
+                target: OwnedTarget::Uuid(target),
+                action: actions[(pick / 3) % actions.len()],
+                method: if pick.is_multiple_of(2) {
+                    "POST".into()
+                } else {
+                    "GET".into()
+                },
+                body: Bytes::from(
+                    ["", "all OK", "ERR: disk full", "\u{ff}\u{fe}bytes"][(pick / 7) % 4],
+                ),
+                rid: match (pick / 11) % 3 {
+                    0 => None,
+                    k => Some(RIDS[k - 1].parse().unwrap()),
+                },
+                remote_addr: Some("10.1.2.3".into()),
+                scheme: "https".into(),
+                ua: "curl/8".into(),
+                now: app.now() + TimeDelta::milliseconds(i * 700),
+            }
+        })
+        .collect()
+}
+
+/// Points each job at the matching check of another set.
+fn retarget(jobs: &[PingJob], from: &[CheckRow], to: &[CheckRow]) -> Vec<PingJob> {
+    jobs.iter()
+        .map(|j| {
+            let mut j = j.clone();
+            if let OwnedTarget::Uuid(u) = &j.target
+                && let Some(i) = from.iter().position(|c| &c.uuid == u)
+            {
+                j.target = OwnedTarget::Uuid(to[i].uuid.clone());
+            }
+            j
+        })
+        .collect()
+}
+
+fn kinds(results: &[Recorded]) -> Vec<String> {
+    results
+        .iter()
+        .map(|r| match r {
+            Recorded::Stored { kind, queued, .. } => format!("{}:{queued}", kind.as_str()),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+on_both_backends! {
+    async fn a_batch_leaves_what_the_same_pings_leave_one_by_one(app) {
+        let batched = checks(&app).await;
+        let single = checks(&app).await;
+        let batch_jobs = jobs(&batched, &app);
+        let single_jobs = retarget(&batch_jobs, &batched, &single);
+
+        let mut tx = app.db().begin_write().await.unwrap();
+        let targets: Vec<(&str, &PingJob)> = batch_jobs
+            .iter()
+            .map(|j| match &j.target { OwnedTarget::Uuid(u) => (u.as_str(), j), _ => unreachable!() })
+            .collect();
+        let batch_results = overdue::store::ping_batch::record_by_uuid(&mut tx, &targets).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let limit = AutoCreateLimit { max_owned_checks: 100 };
+        let mut single_results = Vec::new();
+        for j in &single_jobs {
+            let OwnedTarget::Uuid(u) = &j.target else { unreachable!() };
+            let incoming = pings::Incoming {
+                action: j.action, method: &j.method, body: &j.body, rid: j.rid,
+                remote_addr: j.remote_addr.clone(), scheme: &j.scheme, ua: &j.ua,
+            };
+            single_results.push(pings::record(app.db(), pings::Target::Uuid(u), &incoming, limit, j.now).await.unwrap());
+        }
+        assert_eq!(kinds(&batch_results), kinds(&single_results));
+
+        for (b, s) in batched.iter().zip(&single) {
+            let (b, s) = (app.reload(b).await, app.reload(s).await);
+            assert_eq!(
+                (&b.status, b.last_ping, b.last_start, &b.last_start_rid, b.last_duration_ms, b.alert_after, b.n_pings),
+                (&s.status, s.last_ping, s.last_start, &s.last_start_rid, s.last_duration_ms, s.alert_after, s.n_pings),
+            );
+            let log = |rows: Vec<overdue::store::pings::PingRow>| {
+                rows.into_iter().map(|p| (p.n, p.created, p.kind, p.exit_status, p.rid, p.body, p.duration_ms, p.method)).collect::<Vec<_>>()
+            };
+            assert_eq!(log(app.pings(&b).await), log(app.pings(&s).await));
+            let flips = |rows: Vec<overdue::store::flips::FlipRow>| {
+                rows.into_iter().map(|f| (f.created, f.old_status, f.new_status, f.reason)).collect::<Vec<_>>()
+            };
+            assert_eq!(flips(app.flips(&b).await), flips(app.flips(&s).await));
+        }
+        assert!(batch_results.iter().any(|r| matches!(r, Recorded::NotFound)));
+    }
+
+    async fn concurrent_pings_are_all_stored_in_order(app) {
+        let (_, check) = app.one_check().await;
+        let url = app.url(&format!("/ping/{}", check.uuid));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..200 {
+            let (http, url) = (app.http.clone(), url.clone());
+            tasks.spawn(async move { http.post(url).body(format!("{i}")).send().await.unwrap().status().as_u16() });
+        }
+        let mut ok = 0;
+        while let Some(status) = tasks.join_next().await {
+            assert_eq!(status.unwrap(), 200);
+            ok += 1;
+        }
+        assert_eq!(ok, 200);
+        let row = app.reload(&check).await;
+        assert_eq!(row.n_pings, 200);
+        let mut ns: Vec<i64> = app.pings(&check).await.into_iter().map(|p| p.n).collect();
+        ns.sort();
+        assert_eq!(ns, (1..=200).collect::<Vec<_>>(), "one row per ping, numbered without gaps");
+    }
+}
