@@ -38,7 +38,8 @@ run ceiling --no-ping
 run scheduler
 run storage
 
-printf '\n%s\n' "${SUMMARY[@]}"
+printf '\n'
+printf "%s\n" "${SUMMARY[@]}"
 if [[ ${#FAILED[@]} -gt 0 ]]; then
 	log "failed: ${FAILED[*]}"
 	exit 1

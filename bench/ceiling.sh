@@ -70,9 +70,11 @@ read -r FIRST_ID LAST_ID < <(psql_db "$DB" -AtF ' ' -c 'select min(id), max(id) 
 log "ceiling: pgbench, $CONNECTIONS clients, ${DURATION}s"
 PGB_THREADS=$THREADS
 ((PGB_THREADS <= CONNECTIONS)) || PGB_THREADS=$CONNECTIONS
+MACHINE0="$(machine_ticks)"
 pgbench -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -n -M prepared -c "$CONNECTIONS" -j "$PGB_THREADS" \
 	-T "$DURATION" -D first_id="$FIRST_ID" -D last_id="$LAST_ID" -f "$BENCH_DIR/ceiling.sql" "$DB" \
 	>"$WORK/pgbench.out" 2>"$WORK/pgbench.err" || die "pgbench failed: $(cat "$WORK/pgbench.out" "$WORK/pgbench.err")"
+MACHINE1="$(machine_ticks)"
 TPS="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$WORK/pgbench.out")"
 LAT="$(sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p' "$WORK/pgbench.out")"
 TXNS="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")"
@@ -98,13 +100,14 @@ fi
 JSON="$(jq -cn --argjson tps "$TPS" --argjson lat "${LAT:-null}" --argjson txns "$TXNS" \
 	--argjson failed "${FAILED_TXNS:-0}" --argjson checks "$CHECKS" --argjson duration "$DURATION" \
 	--argjson clients "$CONNECTIONS" --argjson ping "$PING_JSON" \
+	--argjson busy "$(machine_busy_pct "$MACHINE0" "$MACHINE1")" \
 	'{checks: $checks, duration_s: $duration, clients: $clients,
 	  pgbench_tps: (($tps * 10 | round) / 10), pgbench_latency_ms: $lat,
-	  pgbench_transactions: $txns, pgbench_failed: $failed,
+	  pgbench_transactions: $txns, pgbench_failed: $failed, pgbench_machine_busy_pct: $busy,
 	  pings_per_s: $ping.pings_per_s, ping_p99_ms: $ping.p99_ms, ping_commit: $ping.commit,
 	  ratio: ((($ping.pings_per_s / $tps) * 1000 | round) / 1000)}')"
 record ceiling "$JSON"
-jq -r '"ceiling: pgbench \(.pgbench_tps) TPS (one ping'"'"'s writes per transaction, \(.clients) clients, latency avg \(.pgbench_latency_ms) ms)
+jq -r '"ceiling: pgbench \(.pgbench_tps) TPS (one ping'"'"'s writes per transaction, \(.clients) clients, latency avg \(.pgbench_latency_ms) ms; machine \(.pgbench_machine_busy_pct)% busy)
   overdue on PostgreSQL: \(.pings_per_s) pings/s (p99 \(.ping_p99_ms) ms)
   ratio pings/s ÷ pgbench TPS: \(.ratio) (target ≥ 1.0)"' <<<"$JSON"
 exit "$FAILED"

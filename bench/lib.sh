@@ -4,8 +4,12 @@
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
-OVERDUE="$ROOT/target/release/overdue"
-HELPER="$ROOT/target/release/overdue-bench"
+# The binaries under test are copies made right after the build (target/bench-bin), so
+# that another build into target/release during a long run cannot swap them midway.
+BIN_DIR="$ROOT/target/bench-bin"
+[[ -x "$BIN_DIR/overdue" && -x "$BIN_DIR/overdue-bench" ]] || BIN_DIR="$ROOT/target/release"
+OVERDUE="$BIN_DIR/overdue"
+HELPER="$BIN_DIR/overdue-bench"
 RESULTS_DIR="$BENCH_DIR/results"
 PG_HOST="${PGHOST:-127.0.0.1}"
 PG_PORT="${PGPORT:-5432}"
@@ -60,10 +64,25 @@ need_pgbench() {
 build() {
 	need curl curl
 	if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+		BENCH_COMMIT="$(git_commit)"
+		export BENCH_COMMIT
 		command -v cargo >/dev/null 2>&1 || die "cargo is missing: install Rust first"
 		log "building the release binaries (cargo build --release)"
 		(cd "$ROOT" && cargo build --release --quiet --bin overdue --bin overdue-bench) ||
 			die "cargo build --release failed"
+		local bin
+		mkdir -p "$ROOT/target/bench-bin"
+		for bin in overdue overdue-bench; do
+			cp "$ROOT/target/release/$bin" "$ROOT/target/bench-bin/$bin.tmp.$$"
+			mv -f "$ROOT/target/bench-bin/$bin.tmp.$$" "$ROOT/target/bench-bin/$bin"
+		done
+		printf '%s\n' "$BENCH_COMMIT" >"$ROOT/target/bench-bin/COMMIT"
+		BIN_DIR="$ROOT/target/bench-bin"
+		OVERDUE="$BIN_DIR/overdue"
+		HELPER="$BIN_DIR/overdue-bench"
+	elif [[ -z "${BENCH_COMMIT:-}" && -s "$BIN_DIR/COMMIT" ]]; then
+		BENCH_COMMIT="$(cat "$BIN_DIR/COMMIT")"
+		export BENCH_COMMIT
 	fi
 	[[ -x "$OVERDUE" && -x "$HELPER" ]] || die "release binaries missing under target/release"
 }
@@ -124,6 +143,17 @@ forget_pid() {
 		[[ "$p" == "$pid" ]] || kept+=("$p")
 	done
 	BENCH_PIDS=("${kept[@]}")
+}
+
+# Ticks the whole machine has spent busy and in total so far, as "busy total".
+machine_ticks() {
+	awk '$1 == "cpu" {total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total; exit}' /proc/stat
+}
+
+# machine_busy_pct "BUSY0 TOTAL0" "BUSY1 TOTAL1": percent of all cores busy in between.
+machine_busy_pct() {
+	awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " ");
+		t = y[2] - x[2]; printf "%.1f", (t > 0 ? (y[1] - x[1]) / t * 100 : 0)}'
 }
 
 # --- PostgreSQL -----------------------------------------------------------------------
@@ -235,10 +265,16 @@ pg_ticks_delta() {
 
 # --- results --------------------------------------------------------------------------
 
+# The commit the binaries were built from, "+dirty" if the service's sources differed from
+# it (bench/ and this helper's own source do not count). Fixed at build time.
 git_commit() {
+	if [[ -n "${BENCH_COMMIT:-}" ]]; then
+		echo "$BENCH_COMMIT"
+		return
+	fi
 	local c
 	c="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-	if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src migrations Cargo.toml Cargo.lock 2>/dev/null)" ]]; then
+	if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src migrations templates Cargo.toml Cargo.lock ':!src/bin/overdue-bench.rs' 2>/dev/null)" ]]; then
 		c="$c+dirty"
 	fi
 	echo "$c"

@@ -98,9 +98,12 @@ run_backend() {
 	log "ping/$backend: wrk, $CONNECTIONS connections, ${DURATION}s"
 	[[ -z "$db" ]] || pg_backend_ticks "$db" >"$WORK/pg0"
 	local cpu0 cpu1
+	local machine0 machine1
+	machine0="$(machine_ticks)"
 	cpu0="$(cpu_ticks "$pid")"
 	run_wrk "$port" "$WORK/uuids.txt" "$DURATION" "$CONNECTIONS" "$THREADS" "$WORK/wrk-$backend.out"
 	cpu1="$(cpu_ticks "$pid")"
+	machine1="$(machine_ticks)"
 	local db_ticks=null
 	if [[ -n "$db" ]]; then
 		pg_backend_ticks "$db" >"$WORK/pg1"
@@ -134,6 +137,7 @@ run_backend() {
 		--argjson cpu_ticks "$((cpu1 - cpu0))" --argjson tck "$CLK_TCK" \
 		--argjson db_ticks "$db_ticks" --argjson wrk_cpu "$W_cpu_s" \
 		--argjson idle_rss "$idle_rss_kb" --argjson peak_rss "$peak_rss_kb" \
+		--argjson machine_busy "$(machine_busy_pct "$machine0" "$machine1")" \
 		'def r(n): (n * 10 | round) / 10;
 		 def r3(n): (n * 1000 | round) / 1000;
 		 {backend: $backend, checks: $checks, duration_s: $duration, connections: $connections,
@@ -147,7 +151,8 @@ run_backend() {
 		  server_cpu_us_per_ping: (if $ok > 0 then r($cpu_ticks / $tck / $ok * 1e6) else null end),
 		  db_cpu_pct: (if $db_ticks == null then null else r($db_ticks / $tck / $duration * 100) end),
 		  wrk_cpu_pct: r($wrk_cpu / $duration * 100),
-		  idle_rss_mb: r($idle_rss / 1024), peak_rss_mb: r($peak_rss / 1024)}')"
+		  idle_rss_mb: r($idle_rss / 1024), peak_rss_mb: r($peak_rss / 1024),
+		  machine_busy_pct: $machine_busy}')"
 	record ping "$json"
 	[[ -z "$JSON_OUT" ]] || printf '%s\n' "$json" >>"$JSON_OUT"
 
@@ -156,7 +161,7 @@ run_backend() {
   answers: \(.ok_2xx) 2xx, \(.non_2xx) non-2xx, \(.socket_errors) socket errors, \(.timeouts) timeouts
   stored: \(.stored_pings) pings, sum(n_pings) \(.sum_n_pings): \(if .count_matches then "matches" else "MISMATCH" end) the 2xx count
   server: \(.server_cpu_pct)% of a core (\(.server_cpu_us_per_ping) µs CPU per ping), RSS idle \(.idle_rss_mb) MB, peak \(.peak_rss_mb) MB
-  database backends: \(.db_cpu_pct // "in-process")\(if .db_cpu_pct then "% of a core" else "" end); wrk: \(.wrk_cpu_pct)% of a core"' <<<"$json"
+  database backends: \(.db_cpu_pct // "in-process")\(if .db_cpu_pct then "% of a core" else "" end); wrk: \(.wrk_cpu_pct)% of a core; whole machine \(.machine_busy_pct)% busy"' <<<"$json"
 
 	if [[ $count_ok != true ]]; then
 		log "ping/$backend: FAILED: wrk counted $W_ok 2xx answers but the database holds $stored pings (sum of n_pings $sum_n)"

@@ -195,14 +195,15 @@ run_backend() {
 		  first_flip_ms: $flips.first_flip_ms, all_down_ms: $flips.all_flipped_ms,
 		  all_queued_ms: $flips.all_queued_ms,
 		  burst_cpu_s: r($burst_ticks / $tck),
-		  idle_s: $idle, idle_cpu_pct: r($idle_ticks / $tck / $idle * 100),
+		  idle_s: $idle, idle_cpu_s: r($idle_ticks / $tck),
+		  idle_cpu_pct: ((($idle_ticks / $tck / $idle * 100) * 1000 | round) / 1000),
 		  idle_db_cpu_pct: (if $db_ticks == null then null else r($db_ticks / $tck / $idle * 100) end),
 		  idle_rss_mb: r($rss / 1024), peak_rss_mb: r($hwm / 1024),
 		  down: $down, queued: $queued}')"
 	record scheduler "$json"
 	jq -r '"scheduler/\(.backend): \(.checks) checks, \(.due) due at once (sink: \(.sink)); seeded in \(.seed_s) s
   deadline → first down \(.first_flip_ms) ms, all down \(.all_down_ms) ms, all queued \(.all_queued_ms) ms (target 2000 ms); \(.burst_cpu_s) s CPU
-  idle with \(.checks) checks: \(.idle_cpu_pct)% of a core over \(.idle_s) s (target < 1%)\(if .idle_db_cpu_pct == null then "" else "; database backends \(.idle_db_cpu_pct)%" end)
+  idle with \(.checks) checks: \(.idle_cpu_pct)% of a core (\(.idle_cpu_s) s CPU in \(.idle_s) s; target < 1%)\(if .idle_db_cpu_pct == null then "" else "; database backends \(.idle_db_cpu_pct)%" end)
   memory: RSS \(.idle_rss_mb) MB idle, peak \(.peak_rss_mb) MB
   start-up to /healthz 200: \(.startup_ms_jobs_none) ms without jobs, \(.startup_ms_jobs_all) ms with jobs (median of \(.startup_runs); target 1000 ms)"' <<<"$json"
 

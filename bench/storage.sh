@@ -14,10 +14,10 @@ usage() {
 usage: bench/storage.sh [--quick] [--checks N] [--hot H] [--duration S] [--connections C]
                         [--sample S] [--backend sqlite|postgres|both]
   --checks N        checks seeded (default 10000; --quick 200)
-  --hot H           checks that wrk pings (default 200; --quick 5)
-  --duration S      seconds of load (default 180; --quick 8)
+  --hot H           checks that wrk pings (default 100; --quick 5)
+  --duration S      seconds of load (default 300; --quick 8)
   --connections C   wrk connections (default 16; --quick 8)
-  --sample S        seconds between size samples during the run (default 15; --quick 2)
+  --sample S        seconds between size samples during the run (default 20; --quick 2)
   --backend B       sqlite, postgres or both (default both)
 USAGE
 }
@@ -27,7 +27,7 @@ for arg in "$@"; do [[ "$arg" == --quick ]] && QUICK=1; done
 if [[ $QUICK == 1 ]]; then
 	CHECKS=200 HOT=5 DURATION=8 CONNECTIONS=8 SAMPLE=2
 else
-	CHECKS=10000 HOT=200 DURATION=180 CONNECTIONS=16 SAMPLE=15
+	CHECKS=10000 HOT=100 DURATION=300 CONNECTIONS=16 SAMPLE=20
 fi
 BACKEND=both THREADS=2
 # The service's default retention; the pruner lets a check run this much over it before
@@ -70,15 +70,16 @@ capture_machine
 
 FAILED=0
 
-# Prints "received stored bytes" for the database now.
+# Prints "received stored bytes wal_bytes" for the database now (bytes on disk, the WAL
+# included; wal_bytes is SQLite's -wal file alone, "?" on PostgreSQL).
 sample_sqlite() {
-	local path=$1 counts bytes
+	local path=$1 counts wal
 	counts="$(sqlite3 "$path" '.timeout 5000' 'select coalesce(sum(n_pings), 0) || " " || (select count(*) from pings) from checks' 2>/dev/null || echo "? ?")"
-	bytes=$(($(stat -c %s "$path") + $(stat -c %s "$path-wal" 2>/dev/null || echo 0)))
-	echo "$counts $bytes"
+	wal="$(stat -c %s "$path-wal" 2>/dev/null || echo 0)"
+	echo "$counts $(($(stat -c %s "$path") + wal)) $wal"
 }
 sample_postgres() {
-	psql_db "$1" -AtF ' ' -c 'select (select coalesce(sum(n_pings), 0) from checks), (select count(*) from pings), pg_database_size(current_database())' 2>/dev/null || echo "? ? ?"
+	echo "$(psql_db "$1" -AtF ' ' -c 'select (select coalesce(sum(n_pings), 0) from checks), (select count(*) from pings), pg_database_size(current_database())' 2>/dev/null || echo "? ? ?") ?"
 }
 
 run_backend() {
@@ -177,7 +178,7 @@ run_backend() {
 		--argjson db_bytes "$db_bytes" --argjson free_bytes "$free_bytes" --argjson stored "$stored" \
 		--argjson received "$received" --argjson dead "$dead" --argjson ok "$W_ok" \
 		--argjson bounded "$bounded" \
-		--argjson samples "$(awk '{printf "%s[%s,%s,%s,%s]", (NR > 1 ? "," : "["), $1, $2, $3, $4} END {print (NR ? "]" : "[]")}' "$samples" | sed 's/?/null/g')" \
+		--argjson samples "$(awk '{printf "%s[%s,%s,%s,%s,%s]", (NR > 1 ? "," : "["), $1, $2, $3, $4, $5} END {print (NR ? "]" : "[]")}' "$samples" | sed 's/?/null/g')" \
 		'def r(n): (n * 10 | round) / 10;
 		 {backend: $backend, checks: $checks, hot_checks: $hot, duration_s: $duration,
 		  connections: $connections, retention: $limit,
@@ -187,12 +188,16 @@ run_backend() {
 		  pings_table_mb: r($pings_bytes / 1048576), checks_table_mb: r($checks_bytes / 1048576),
 		  database_mb: r($db_bytes / 1048576), free_mb: r($free_bytes / 1048576),
 		  dead_ping_rows: $dead, bounded: $bounded,
-		  samples: ($samples | map({t_s: .[0], received: .[1], stored: .[2], db_mb: (if .[3] == null then null else r(.[3] / 1048576) end)}))}')"
+		  samples: ($samples | map({t_s: .[0], received: .[1], stored: .[2],
+		    db_mb: (if .[3] == null then null else r(.[3] / 1048576) end),
+		    wal_mb: (if .[4] == null then null else r(.[4] / 1048576) end)}))}
+		 | .peak_db_mb = ([.samples[].db_mb | select(. != null)] | max)')"
 	record storage "$json"
 	jq -r '"storage/\(.backend): \(.pings_received) pings received by \(.hot_checks) of \(.checks) checks over \(.duration_s) s; \(.pings_stored) kept (retention \(.retention) a check): \(if .bounded then "bounded" else "NOT BOUNDED" end)
   bytes per ping \(.bytes_per_ping) (pings and their indexes: \(.pings_table_mb) MB); bytes per check \(.bytes_per_check) (checks and their indexes: \(.checks_table_mb) MB)
-  database \(.database_mb) MB\(if .free_mb > 0 then ", of which \(.free_mb) MB free pages" else "" end)\(if .dead_ping_rows > 0 then "; \(.dead_ping_rows) dead ping rows awaiting vacuum" else "" end)
-  during the run (s, received, stored, database MB):" , (.samples[] | "    \(.t_s)\t\(.received)\t\(.stored)\t\(.db_mb)")' <<<"$json"
+  database \(.database_mb) MB at the end\(if .free_mb > 0 then " (\(.free_mb) MB of it free pages)" else "" end), at most \(.peak_db_mb) MB on disk during the run\(if .dead_ping_rows > 0 then "; \(.dead_ping_rows) dead ping rows awaiting vacuum" else "" end)
+  during the run (s, received, stored, MB on disk\(if .backend == "sqlite" then ", of which WAL" else "" end)):" ,
+	  (.samples[] | "    \(.t_s)\t\(.received)\t\(.stored)\t\(.db_mb)\(if .wal_mb == null then "" else "\t\(.wal_mb)" end)")' <<<"$json"
 
 	if [[ $bounded != true ]]; then
 		log "storage/$backend: FAILED: $stored pings kept for $HOT checks, more than $BOUND_PER_CHECK a check"

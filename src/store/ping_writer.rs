@@ -93,12 +93,30 @@ pub struct PingWriter {
 }
 
 impl PingWriter {
-    /// Starts `writers` writer tasks on `db`.
+    /// Starts `writers` writer tasks on `db`, on a thread of their own: on the request
+    /// runtime they would queue behind every open connection at each await, and the
+    /// batch would spend most of its time waiting to be scheduled rather than writing.
     pub fn start(db: Db, writers: usize, limit: AutoCreateLimit) -> PingWriter {
         let (queue, rx) = mpsc::channel(MAX_BATCH * 16);
         let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(writer(db.clone(), rx.clone(), limit));
+        let spawned = std::thread::Builder::new().name("ping-writer".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start the ping writer; pings will be refused");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let mut tasks = tokio::task::JoinSet::new();
+                for _ in 0..writers.max(1) {
+                    tasks.spawn(writer(db.clone(), rx.clone(), limit));
+                }
+                while tasks.join_next().await.is_some() {}
+            });
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the ping writer thread; pings will be refused");
         }
         PingWriter { queue }
     }
@@ -135,6 +153,7 @@ async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<(PingJob, Reply)>>>, limit:
 }
 
 async fn write_batch(db: &Db, mut batch: Vec<(PingJob, Reply)>, limit: AutoCreateLimit) {
+    let size = batch.len();
     batch.sort_by(|a, b| a.0.lock_key().cmp(&b.0.lock_key()));
     if batch.len() > 1 {
         match write_together(db, &batch, limit).await {
@@ -142,6 +161,7 @@ async fn write_batch(db: &Db, mut batch: Vec<(PingJob, Reply)>, limit: AutoCreat
                 for ((_, reply), result) in batch.into_iter().zip(results) {
                     let _ = reply.send(Ok(result));
                 }
+                tracing::trace!(pings = size, "ping batch written");
                 return;
             }
             Err(e) => {
