@@ -12,13 +12,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() {
 	cat <<'USAGE'
 usage: bench/storage.sh [--quick] [--checks N] [--hot H] [--duration S] [--connections C]
-                        [--sample S] [--backend sqlite|postgres|both]
+                        [--sample S] [--backend sqlite|postgres|both] [--vacuum auto|manual|none]
   --checks N        checks seeded (default 10000; --quick 200)
   --hot H           checks that wrk pings (default 100; --quick 5)
   --duration S      seconds of load (default 300; --quick 8)
   --connections C   wrk connections (default 16; --quick 8)
   --sample S        seconds between size samples during the run (default 20; --quick 2)
   --backend B       sqlite, postgres or both (default both)
+  --vacuum V        PostgreSQL: auto (default) relies on autovacuum, or, where the server
+                    runs with autovacuum = off, runs VACUUM on pings and checks once a minute
+                    as autovacuum's default schedule would; manual always does that; none
+                    never vacuums
 USAGE
 }
 
@@ -29,7 +33,7 @@ if [[ $QUICK == 1 ]]; then
 else
 	CHECKS=10000 HOT=100 DURATION=300 CONNECTIONS=16 SAMPLE=20
 fi
-BACKEND=both THREADS=2
+BACKEND=both THREADS=2 VACUUM=auto
 # The service's default retention; the pruner lets a check run this much over it before
 # pruning it back in one go (PRUNE_SLACK in src/store/pruning.rs is 100); the bound
 # checked below allows half the limit.
@@ -44,6 +48,7 @@ while [[ $# -gt 0 ]]; do
 	--connections) CONNECTIONS=$2 && shift ;;
 	--sample) SAMPLE=$2 && shift ;;
 	--backend) BACKEND=$2 && shift ;;
+	--vacuum) VACUUM=$2 && shift ;;
 	-h | --help) usage && exit 0 ;;
 	*) usage >&2 && die "unknown option $1" ;;
 	esac
@@ -52,6 +57,7 @@ done
 for v in CHECKS HOT DURATION CONNECTIONS SAMPLE; do is_uint "${!v}" "--${v,,}"; done
 ((HOT > 0 && HOT <= CHECKS)) || die "--hot must be between 1 and --checks"
 ((DURATION > 0 && CONNECTIONS > 0 && SAMPLE > 0)) || die "--duration, --connections and --sample must be positive"
+case "$VACUUM" in auto | manual | none) ;; *) die "--vacuum must be auto, manual or none" ;; esac
 case "$BACKEND" in
 sqlite) BACKENDS=(sqlite) ;;
 postgres) BACKENDS=(postgres) ;;
@@ -119,11 +125,34 @@ run_backend() {
 	local sampler=$!
 	BENCH_PIDS+=("$sampler")
 
+	# Vacuum: what reclaims the deleted pings' space on PostgreSQL.
+	local vacuum_mode=null vacuumer=""
+	if [[ $backend == postgres ]]; then
+		local autovacuum
+		autovacuum="$(psql_admin -Atc 'show autovacuum')"
+		if [[ $VACUUM == manual || ($VACUUM == auto && $autovacuum == off) ]]; then
+			vacuum_mode="\"VACUUM every 60 s by this script (server autovacuum: $autovacuum)\""
+			(
+				while sleep 60; do
+					psql_db "$db" -qc 'vacuum pings' -c 'vacuum checks' >/dev/null 2>&1 || true
+				done
+			) &
+			vacuumer=$!
+			BENCH_PIDS+=("$vacuumer")
+		else
+			vacuum_mode="\"autovacuum $autovacuum; no manual VACUUM\""
+		fi
+		log "storage/$backend: vacuum: ${vacuum_mode//\"/}"
+	fi
+
 	log "storage/$backend: wrk, $CONNECTIONS connections, ${DURATION}s, on $HOT checks"
 	run_wrk "$port" "$WORK/hot.txt" "$DURATION" "$CONNECTIONS" "$THREADS" "$WORK/wrk-$backend.out"
-	kill "$sampler" 2>/dev/null || true
-	wait "$sampler" 2>/dev/null || true
-	forget_pid "$sampler"
+	local p
+	for p in $sampler $vacuumer; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+		forget_pid "$p"
+	done
 	stop_server "$pid"
 
 	# Restart: the pruner runs at once on start; wait until no check is due for pruning.
@@ -143,6 +172,8 @@ run_backend() {
 		sleep 0.1
 	done
 	stop_server "$pid"
+	# Where this script stands in for autovacuum, it vacuums once more after the last prune.
+	[[ -z "$vacuumer" ]] || psql_db "$db" -qc 'vacuum pings' -c 'vacuum checks' >/dev/null
 	local t_end
 	t_end=$(($(tail -n1 "$samples" | cut -d' ' -f1) + SAMPLE))
 	if [[ $backend == sqlite ]]; then
@@ -177,7 +208,7 @@ run_backend() {
 		--argjson pings_bytes "$pings_bytes" --argjson checks_bytes "$checks_bytes" \
 		--argjson db_bytes "$db_bytes" --argjson free_bytes "$free_bytes" --argjson stored "$stored" \
 		--argjson received "$received" --argjson dead "$dead" --argjson ok "$W_ok" \
-		--argjson bounded "$bounded" \
+		--argjson bounded "$bounded" --argjson vacuum "$vacuum_mode" \
 		--argjson samples "$(awk '{printf "%s[%s,%s,%s,%s,%s]", (NR > 1 ? "," : "["), $1, $2, $3, $4, $5} END {print (NR ? "]" : "[]")}' "$samples" | sed 's/?/null/g')" \
 		'def r(n): (n * 10 | round) / 10;
 		 {backend: $backend, checks: $checks, hot_checks: $hot, duration_s: $duration,
@@ -187,7 +218,7 @@ run_backend() {
 		  bytes_per_check: r($checks_bytes / $checks),
 		  pings_table_mb: r($pings_bytes / 1048576), checks_table_mb: r($checks_bytes / 1048576),
 		  database_mb: r($db_bytes / 1048576), free_mb: r($free_bytes / 1048576),
-		  dead_ping_rows: $dead, bounded: $bounded,
+		  dead_ping_rows: $dead, bounded: $bounded, vacuum: $vacuum,
 		  samples: ($samples | map({t_s: .[0], received: .[1], stored: .[2],
 		    db_mb: (if .[3] == null then null else r(.[3] / 1048576) end),
 		    wal_mb: (if .[4] == null then null else r(.[4] / 1048576) end)}))}
@@ -195,7 +226,7 @@ run_backend() {
 	record storage "$json"
 	jq -r '"storage/\(.backend): \(.pings_received) pings received by \(.hot_checks) of \(.checks) checks over \(.duration_s) s; \(.pings_stored) kept (retention \(.retention) a check): \(if .bounded then "bounded" else "NOT BOUNDED" end)
   bytes per ping \(.bytes_per_ping) (pings and their indexes: \(.pings_table_mb) MB); bytes per check \(.bytes_per_check) (checks and their indexes: \(.checks_table_mb) MB)
-  database \(.database_mb) MB at the end\(if .free_mb > 0 then " (\(.free_mb) MB of it free pages)" else "" end), at most \(.peak_db_mb) MB on disk during the run\(if .dead_ping_rows > 0 then "; \(.dead_ping_rows) dead ping rows awaiting vacuum" else "" end)
+  database \(.database_mb) MB at the end\(if .free_mb > 0 then " (\(.free_mb) MB of it free pages)" else "" end), at most \(.peak_db_mb) MB on disk during the run\(if .dead_ping_rows > 0 then "; \(.dead_ping_rows) dead ping rows awaiting vacuum" else "" end)\(if .vacuum then "\n  vacuum: \(.vacuum)" else "" end)
   during the run (s, received, stored, MB on disk\(if .backend == "sqlite" then ", of which WAL" else "" end)):" ,
 	  (.samples[] | "    \(.t_s)\t\(.received)\t\(.stored)\t\(.db_mb)\(if .wal_mb == null then "" else "\t\(.wal_mb)" end)")' <<<"$json"
 
