@@ -131,7 +131,7 @@ stop_pid() {
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		log "warning: process $pid still runs ${limit}s after SIGTERM; killing it"
+		[[ "${STOP_QUIET:-0}" == 1 ]] || log "warning: process $pid still runs ${limit}s after SIGTERM; killing it"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || true

@@ -164,7 +164,7 @@ run_backend() {
 	hwm_kb="$(status_kb "$pid" VmHWM)"
 	# A graceful stop waits for the notifier's in-flight delivery, which the silent sink
 	# holds for OVERDUE_NOTIFY_TIMEOUT: give it a moment, then kill it (the measurement is over).
-	stop_server "$pid" 3
+	STOP_QUIET=1 stop_server "$pid" 3
 
 	local down queued
 	if [[ $backend == sqlite ]]; then

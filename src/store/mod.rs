@@ -82,6 +82,9 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
+                    // Without a limit the WAL file keeps its high-water size (hundreds of
+                    // MB after a burst) although the database stays small.
+                    .pragma("journal_size_limit", "67108864")
                     .foreign_keys(true);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
