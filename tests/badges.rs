@@ -3,33 +3,11 @@
 mod common;
 
 use common::TestApp;
-use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 
 const SITE_ROOT: &str = "http://localhost:8000";
 
 /// Creates a check through the API; returns its JSON.
-async fn create(app: &TestApp, p: &CreatedProject, body: Value) -> Value {
-    let r = app
-        .http
-        .post(app.url("/api/v3/checks/"))
-        .header("X-Api-Key", &p.api_key)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json().await.unwrap()
-}
-
-async fn ping(app: &TestApp, check: &Value, action: &str) {
-    let uuid = check["uuid"].as_str().unwrap();
-    assert_eq!(
-        app.get(&format!("/ping/{uuid}{action}")).await.status(),
-        200
-    );
-}
-
 /// The badge URLs of the project, keyed by tag.
 async fn badge_urls(app: &TestApp, key: &str) -> Value {
     let r = app
@@ -79,8 +57,8 @@ on_both_backends! {
     async fn badges_api_lists_all_checks_and_each_tag_with_six_urls(app) {
         // arrange
         let p = app.project().await;
-        create(&app, &p, json!({"name": "a", "tags": "db prod"})).await;
-        create(&app, &p, json!({"name": "b", "tags": "web db"})).await;
+        app.create_check(&p, json!({"name": "a", "tags": "db prod"})).await;
+        app.create_check(&p, json!({"name": "b", "tags": "web db"})).await;
         // act
         let badges = badge_urls(&app, &p.api_key_readonly).await;
         // assert
@@ -108,7 +86,7 @@ on_both_backends! {
 
     async fn tag_in_urls_is_percent_encoded_and_still_resolves(app) {
         let p = app.project().await;
-        create(&app, &p, json!({"name": "a", "tags": "café/x"})).await;
+        app.create_check(&p, json!({"name": "a", "tags": "café/x"})).await;
         let badges = badge_urls(&app, &p.api_key).await;
         let url = badges["café/x"]["json3"].as_str().unwrap();
         assert!(url.ends_with("/caf%C3%A9%2Fx.json"), "{url}");
@@ -119,8 +97,8 @@ on_both_backends! {
     async fn check_in_grace_is_late_in_three_state_and_up_in_two_state(app) {
         // arrange: period 60 s, grace 60 s, pinged, then 90 s pass.
         let p = app.project().await;
-        let check = create(&app, &p, json!({"name": "a", "tags": "db", "timeout": 60, "grace": 60})).await;
-        ping(&app, &check, "").await;
+        let check = app.create_check(&p, json!({"name": "a", "tags": "db", "timeout": 60, "grace": 60})).await;
+        app.ping_check(&check, "").await;
         app.advance(90);
         let badges = badge_urls(&app, &p.api_key).await;
         // act and assert
@@ -142,7 +120,7 @@ on_both_backends! {
 
     async fn altered_signature_or_unknown_format_is_not_found(app) {
         let p = app.project().await;
-        create(&app, &p, json!({"name": "a", "tags": "db"})).await;
+        app.create_check(&p, json!({"name": "a", "tags": "db"})).await;
         let badges = badge_urls(&app, &p.api_key).await;
         let shields = path_of(&badges["db"]["shields"]);
         assert_eq!(
@@ -173,11 +151,11 @@ on_both_backends! {
 
     async fn tag_badge_counts_only_checks_with_that_exact_tag(app) {
         let p = app.project().await;
-        let up = create(&app, &p, json!({"name": "up", "tags": "prod db"})).await;
-        let down = create(&app, &p, json!({"name": "down", "tags": "dbx"})).await;
-        create(&app, &p, json!({"name": "untagged"})).await;
-        ping(&app, &up, "").await;
-        ping(&app, &down, "/fail").await;
+        let up = app.create_check(&p, json!({"name": "up", "tags": "prod db"})).await;
+        let down = app.create_check(&p, json!({"name": "down", "tags": "dbx"})).await;
+        app.create_check(&p, json!({"name": "untagged"})).await;
+        app.ping_check(&up, "").await;
+        app.ping_check(&down, "/fail").await;
         let badges = badge_urls(&app, &p.api_key).await;
         let db = get_json(&app, &path_of(&badges["db"]["json3"])).await.1;
         assert_eq!(db, json!({"status": "up", "total": 1, "grace": 0, "down": 0}));
@@ -189,14 +167,14 @@ on_both_backends! {
 
     async fn new_paused_and_running_checks_count_by_their_underlying_status(app) {
         let p = app.project().await;
-        create(&app, &p, json!({"name": "new", "tags": "t"})).await;
-        let paused = create(&app, &p, json!({"name": "paused", "tags": "t"})).await;
-        let running = create(&app, &p, json!({"name": "running", "tags": "t", "timeout": 60, "grace": 600})).await;
+        app.create_check(&p, json!({"name": "new", "tags": "t"})).await;
+        let paused = app.create_check(&p, json!({"name": "paused", "tags": "t"})).await;
+        let running = app.create_check(&p, json!({"name": "running", "tags": "t", "timeout": 60, "grace": 600})).await;
         let r = app.http.post(app.url(&format!("/api/v3/checks/{}/pause", paused["uuid"].as_str().unwrap())))
             .header("X-Api-Key", &p.api_key).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        ping(&app, &running, "").await;
-        ping(&app, &running, "/start").await;
+        app.ping_check(&running, "").await;
+        app.ping_check(&running, "/start").await;
         let badges = badge_urls(&app, &p.api_key).await;
         let t = get_json(&app, &path_of(&badges["t"]["json3"])).await.1;
         assert_eq!(t, json!({"status": "up", "total": 3, "grace": 0, "down": 0}));
@@ -209,7 +187,7 @@ on_both_backends! {
     async fn check_badge_is_svg_and_reports_down_in_json(app) {
         // arrange
         let p = app.project().await;
-        let check = create(&app, &p, json!({"name": "Nightly <backup>"})).await;
+        let check = app.create_check(&p, json!({"name": "Nightly <backup>"})).await;
         let key = check_badge_key(&check);
         // act
         let r = app.get(&format!("/b/2/{key}.svg")).await;
@@ -218,7 +196,7 @@ on_both_backends! {
         assert_eq!(header(&r, "content-type"), "image/svg+xml");
         let svg = r.text().await.unwrap();
         assert!(svg.contains("Nightly &lt;backup&gt;") && svg.contains("#4c1"), "{svg}");
-        ping(&app, &check, "/fail").await;
+        app.ping_check(&check, "/fail").await;
         let (status, badge) = get_json(&app, &format!("/b/3/{key}.json")).await;
         assert_eq!((status, badge), (200, json!({"status": "down", "total": 1, "grace": 0, "down": 1})));
         let shields = get_json(&app, &format!("/b/2/{key}.shields")).await.1;
@@ -229,9 +207,9 @@ on_both_backends! {
 
     async fn check_badge_states_other_than_three_are_two_state(app) {
         let p = app.project().await;
-        let check = create(&app, &p, json!({"timeout": 60, "grace": 60})).await;
+        let check = app.create_check(&p, json!({"timeout": 60, "grace": 60})).await;
         let key = check_badge_key(&check);
-        ping(&app, &check, "").await;
+        app.ping_check(&check, "").await;
         app.advance(90);
         assert_eq!(get_json(&app, &format!("/b/3/{key}.json")).await.1["status"], "late");
         assert_eq!(get_json(&app, &format!("/b/2/{key}.json")).await.1["status"], "up");
@@ -243,7 +221,7 @@ on_both_backends! {
 
     async fn badges_are_never_cached_and_open_to_any_origin(app) {
         let p = app.project().await;
-        let check = create(&app, &p, json!({"name": "a"})).await;
+        let check = app.create_check(&p, json!({"name": "a"})).await;
         let badges = badge_urls(&app, &p.api_key).await;
         let paths = [path_of(&badges["*"]["svg"]), format!("/b/2/{}.json", check_badge_key(&check))];
         for path in paths {

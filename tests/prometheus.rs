@@ -6,27 +6,6 @@ use common::TestApp;
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 
-async fn create(app: &TestApp, p: &CreatedProject, body: Value) -> Value {
-    let r = app
-        .http
-        .post(app.url("/api/v3/checks/"))
-        .header("X-Api-Key", &p.api_key)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json().await.unwrap()
-}
-
-async fn ping(app: &TestApp, check: &Value, action: &str) {
-    let uuid = check["uuid"].as_str().unwrap();
-    assert_eq!(
-        app.get(&format!("/ping/{uuid}{action}")).await.status(),
-        200
-    );
-}
-
 /// A check's read-only alias, as the exporter labels it.
 async fn unique_key(app: &TestApp, check: &Value) -> String {
     let row = overdue::store::checks::find_by_uuid(app.db(), check["uuid"].as_str().unwrap())
@@ -63,8 +42,8 @@ on_both_backends! {
     async fn read_only_key_scrapes_gauges_labelled_like_healthchecks(app) {
         // arrange
         let p = app.project().await;
-        let check = create(&app, &p, json!({"name": "Backups", "tags": "db prod"})).await;
-        ping(&app, &check, "").await;
+        let check = app.create_check(&p, json!({"name": "Backups", "tags": "db prod"})).await;
+        app.ping_check(&check, "").await;
         let key = unique_key(&app, &check).await;
         // act
         let r = app.get(&format!("/projects/{}/metrics/{}", p.uuid, p.api_key_readonly)).await;
@@ -115,11 +94,11 @@ on_both_backends! {
     async fn added_gauges_report_ping_age_duration_and_ping_count(app) {
         // arrange: a run of 3 s, then 90 s pass; another check is never pinged.
         let p = app.project().await;
-        let check = create(&app, &p, json!({"name": "run"})).await;
-        create(&app, &p, json!({"name": "never"})).await;
-        ping(&app, &check, "/start").await;
+        let check = app.create_check(&p, json!({"name": "run"})).await;
+        app.create_check(&p, json!({"name": "never"})).await;
+        app.ping_check(&check, "/start").await;
         app.advance(3);
-        ping(&app, &check, "").await;
+        app.ping_check(&check, "").await;
         app.advance(90);
         let key = unique_key(&app, &check).await;
         // act
@@ -140,13 +119,13 @@ on_both_backends! {
     async fn statuses_follow_the_app_clock(app) {
         // arrange
         let p = app.project().await;
-        let late = create(&app, &p, json!({"name": "late", "tags": "a", "timeout": 60, "grace": 60})).await;
-        let down = create(&app, &p, json!({"name": "down", "tags": "a b"})).await;
-        let running = create(&app, &p, json!({"name": "running", "tags": "b"})).await;
-        let paused = create(&app, &p, json!({"name": "paused", "tags": "c"})).await;
-        ping(&app, &late, "").await;
-        ping(&app, &down, "/fail").await;
-        ping(&app, &running, "/start").await;
+        let late = app.create_check(&p, json!({"name": "late", "tags": "a", "timeout": 60, "grace": 60})).await;
+        let down = app.create_check(&p, json!({"name": "down", "tags": "a b"})).await;
+        let running = app.create_check(&p, json!({"name": "running", "tags": "b"})).await;
+        let paused = app.create_check(&p, json!({"name": "paused", "tags": "c"})).await;
+        app.ping_check(&late, "").await;
+        app.ping_check(&down, "/fail").await;
+        app.ping_check(&running, "/start").await;
         let r = app.http.post(app.url(&format!("/api/v3/checks/{}/pause", paused["uuid"].as_str().unwrap())))
             .header("X-Api-Key", &p.api_key).send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -176,7 +155,7 @@ on_both_backends! {
 
     async fn label_values_are_escaped(app) {
         let p = app.project().await;
-        create(&app, &p, json!({"name": "say \"hi\" \\ bye"})).await;
+        app.create_check(&p, json!({"name": "say \"hi\" \\ bye"})).await;
         let (_, text) = scrape(&app, &p, &p.api_key_readonly).await;
         assert!(text.contains("hc_check_up{name=\"say \\\"hi\\\" \\\\ bye\", tags=\"\""), "{text}");
     }

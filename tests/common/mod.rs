@@ -246,6 +246,34 @@ impl TestApp {
         (project, check)
     }
 
+    /// Creates a check through the Management API (v3) with the project's read-write key;
+    /// returns its JSON.
+    pub async fn create_check(
+        &self,
+        project: &CreatedProject,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let r = self
+            .http
+            .post(self.url("/api/v3/checks/"))
+            .header("X-Api-Key", &project.api_key)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json().await.unwrap()
+    }
+
+    /// Pings a check given by its API JSON; `action` is `""`, `/fail`, `/start`…
+    pub async fn ping_check(&self, check: &serde_json::Value, action: &str) {
+        let uuid = check["uuid"].as_str().unwrap();
+        assert_eq!(
+            self.get(&format!("/ping/{uuid}{action}")).await.status(),
+            200
+        );
+    }
+
     /// A webhook channel in the project.
     pub async fn channel(&self, project: &CreatedProject) -> i64 {
         let fields = channels::ChannelFields {
