@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark: ping (SQLite and PostgreSQL), ceiling (pgbench against the ping
-# just measured), scheduler, storage. With --quick, each in its few-second CI form.
+# just measured), sqlite-ceiling (SQLite alone against the ping just measured), scheduler,
+# storage. With --quick, each in its few-second CI form.
 # Builds once; goes on after a failure and exits non-zero if any benchmark failed.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -35,6 +36,8 @@ run() {
 run ping
 # The ceiling's ratio uses the PostgreSQL ping figure measured just before it.
 run ceiling --no-ping
+# Likewise the SQLite ceiling's ratio uses the SQLite ping figure.
+run sqlite-ceiling --no-ping
 run scheduler
 run storage
 

@@ -39,7 +39,7 @@ impl AppState {
             max_owned_checks: config.check_limit.saturating_mul(2),
         };
         AppState {
-            pings: PingWriter::start(db.clone(), writers, limit),
+            pings: PingWriter::start(db.for_ping_writer(), writers, limit),
             db,
             config: Arc::new(config),
             clock,

@@ -22,8 +22,13 @@ pub mod projects;
 pub mod pruning;
 pub mod ts;
 pub mod users;
+pub mod wal;
 
 pub use ts::Ts;
+
+/// SQLite page cache of the ping writer's connection, in KiB (negative, as SQLite
+/// takes it): enough for the checks table and its indexes of a large installation.
+const PING_WRITER_CACHE: &str = "-32768";
 
 /// Runs `$body` with `$pool` bound to the live pool. The body is compiled once per
 /// backend, so it must be the same text for both.
@@ -85,6 +90,7 @@ impl Db {
                     // Without a limit the WAL file keeps its high-water size (hundreds of
                     // MB after a burst) although the database stays small.
                     .pragma("journal_size_limit", "67108864")
+                    .pragma("wal_autocheckpoint", wal::AUTOCHECKPOINT_PAGES)
                     .foreign_keys(true);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
@@ -119,6 +125,29 @@ impl Db {
         match self {
             Db::Sqlite(_) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The database handle for the ping writer. On SQLite, a connection of its own:
+    /// taken from the shared pool, each batch would land on whichever connection was
+    /// idle longest, whose page cache another connection's writes have made stale, and
+    /// SQLite would read every page it touches from the file again. A connection that
+    /// does the writing keeps its cache valid, and gets a larger one. On PostgreSQL,
+    /// the shared pool.
+    pub fn for_ping_writer(&self) -> Db {
+        match self {
+            Db::Sqlite(pool) => {
+                let options = (*pool.connect_options())
+                    .clone()
+                    .pragma("cache_size", PING_WRITER_CACHE);
+                Db::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .min_connections(0)
+                        .connect_lazy_with(options),
+                )
+            }
+            Db::Postgres(_) => self.clone(),
         }
     }
 

@@ -12,6 +12,7 @@ use crate::domain::check::on_ping;
 use crate::domain::ping::{PingKind, classify};
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use sqlx::PgConnection;
 use std::collections::HashMap;
 
 /// A ping row waiting to be inserted.
@@ -57,7 +58,7 @@ pub async fn record_by_uuid(
             && matches!(kind, PingKind::Success | PingKind::Fail)
         {
             // The run's start may be among the pings not yet written.
-            insert(tx, &pending).await?;
+            write(tx, &[], &pending).await?;
             pending.clear();
         }
         let duration = run_duration(tx, row.id, &outcome, kind, job.rid, job.now).await?;
@@ -92,8 +93,7 @@ pub async fn record_by_uuid(
         });
     }
     let changed: Vec<&CheckRow> = touched.iter().filter_map(|u| rows.get(u)).collect();
-    update(tx, &changed).await?;
-    insert(tx, &pending).await?;
+    write(tx, &changed, &pending).await?;
     Ok(results)
 }
 
@@ -133,103 +133,116 @@ fn at(t: Option<Ts>) -> Option<DateTime<Utc>> {
     t.map(|t| t.0)
 }
 
-/// Stores the new runtime state of the checks.
-async fn update(tx: &mut Tx, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
+/// Stores the checks' new runtime state and inserts the pings. On SQLite both go in one
+/// round trip to the connection's thread, as JSON arrays unpacked by `json_each`.
+async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result<(), sqlx::Error> {
+    if rows.is_empty() && pings.is_empty() {
         return Ok(());
     }
     match tx {
         Tx::Sqlite(t) => {
-            let values: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| json!({
-                    "id": r.id, "status": r.status, "last_ping": ms(r.last_ping), "last_start": ms(r.last_start),
-                    "rid": r.last_start_rid, "duration": r.last_duration_ms, "alert_after": ms(r.alert_after), "n": r.n_pings,
-                }))
-                .collect();
             sqlx::query(
                 "update checks set status = v.value ->> 'status', last_ping = v.value ->> 'last_ping', \
                  last_start = v.value ->> 'last_start', last_start_rid = v.value ->> 'rid', \
                  last_duration_ms = v.value ->> 'duration', alert_after = v.value ->> 'alert_after', \
-                 n_pings = v.value ->> 'n' from json_each($1) as v where checks.id = v.value ->> 'id'",
+                 n_pings = v.value ->> 'n' from json_each($1) as v where checks.id = v.value ->> 'id'; \
+                 insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
+                 body, duration_ms) select v.value ->> 'check_id', v.value ->> 'n', v.value ->> 'created', \
+                 v.value ->> 'kind', v.value ->> 'exit', v.value ->> 'rid', v.value ->> 'addr', \
+                 v.value ->> 'scheme', v.value ->> 'method', v.value ->> 'ua', unhex(v.value ->> 'body'), \
+                 v.value ->> 'duration' from json_each($2) as v",
             )
-            .bind(serde_json::Value::Array(values).to_string())
+            .bind(sqlite_rows(rows))
+            .bind(sqlite_pings(pings))
             .execute(&mut **t)
             .await?;
         }
         Tx::Postgres(t) => {
-            sqlx::query(
-                "update checks set status = v.status, last_ping = v.last_ping, last_start = v.last_start, \
-                 last_start_rid = v.rid, last_duration_ms = v.duration, alert_after = v.alert_after, n_pings = v.n \
-                 from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], \
-                 $6::bigint[], $7::timestamptz[], $8::bigint[]) \
-                 as v(id, status, last_ping, last_start, rid, duration, alert_after, n) where checks.id = v.id",
-            )
-            .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| at(r.last_ping)).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| at(r.last_start)).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.last_start_rid.clone()).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.last_duration_ms).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| at(r.alert_after)).collect::<Vec<_>>())
-            .bind(rows.iter().map(|r| r.n_pings).collect::<Vec<_>>())
-            .execute(&mut **t)
-            .await?;
+            update_pg(t, rows).await?;
+            insert_pg(t, pings).await?;
         }
     }
     Ok(())
 }
 
-/// Inserts the pings.
-async fn insert(tx: &mut Tx, pings: &[NewPing<'_>]) -> Result<(), sqlx::Error> {
+fn body(p: &NewPing) -> Option<Vec<u8>> {
+    (!p.job.body.is_empty()).then(|| p.job.body.to_vec())
+}
+
+fn exit(p: &NewPing) -> Option<i64> {
+    p.job.action.exit_status().map(i64::from)
+}
+
+fn sqlite_rows(rows: &[&CheckRow]) -> String {
+    let values: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| json!({
+            "id": r.id, "status": r.status, "last_ping": ms(r.last_ping), "last_start": ms(r.last_start),
+            "rid": r.last_start_rid, "duration": r.last_duration_ms, "alert_after": ms(r.alert_after), "n": r.n_pings,
+        }))
+        .collect();
+    serde_json::Value::Array(values).to_string()
+}
+
+fn sqlite_pings(pings: &[NewPing]) -> String {
+    let values: Vec<serde_json::Value> = pings
+        .iter()
+        .map(|p| json!({
+            "check_id": p.check_id, "n": p.n, "created": p.job.now.timestamp_millis(), "kind": p.kind.as_str(),
+            "exit": exit(p), "rid": p.job.rid.map(|r| r.to_string()), "addr": p.job.remote_addr,
+            "scheme": p.job.scheme, "method": p.job.method, "ua": p.job.ua,
+            "body": body(p).map(hex::encode), "duration": p.duration_ms,
+        }))
+        .collect();
+    serde_json::Value::Array(values).to_string()
+}
+
+async fn update_pg(t: &mut PgConnection, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "update checks set status = v.status, last_ping = v.last_ping, last_start = v.last_start, \
+         last_start_rid = v.rid, last_duration_ms = v.duration, alert_after = v.alert_after, n_pings = v.n \
+         from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], \
+         $6::bigint[], $7::timestamptz[], $8::bigint[]) \
+         as v(id, status, last_ping, last_start, rid, duration, alert_after, n) where checks.id = v.id",
+    )
+    .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| at(r.last_ping)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| at(r.last_start)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.last_start_rid.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.last_duration_ms).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| at(r.alert_after)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.n_pings).collect::<Vec<_>>())
+    .execute(t)
+    .await?;
+    Ok(())
+}
+
+async fn insert_pg(t: &mut PgConnection, pings: &[NewPing<'_>]) -> Result<(), sqlx::Error> {
     if pings.is_empty() {
         return Ok(());
     }
-    let body = |p: &NewPing| (!p.job.body.is_empty()).then(|| p.job.body.to_vec());
-    let exit = |p: &NewPing| p.job.action.exit_status().map(i64::from);
-    match tx {
-        Tx::Sqlite(t) => {
-            let values: Vec<serde_json::Value> = pings
-                .iter()
-                .map(|p| json!({
-                    "check_id": p.check_id, "n": p.n, "created": p.job.now.timestamp_millis(), "kind": p.kind.as_str(),
-                    "exit": exit(p), "rid": p.job.rid.map(|r| r.to_string()), "addr": p.job.remote_addr,
-                    "scheme": p.job.scheme, "method": p.job.method, "ua": p.job.ua,
-                    "body": body(p).map(hex::encode), "duration": p.duration_ms,
-                }))
-                .collect();
-            sqlx::query(
-                "insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
-                 body, duration_ms) select v.value ->> 'check_id', v.value ->> 'n', v.value ->> 'created', \
-                 v.value ->> 'kind', v.value ->> 'exit', v.value ->> 'rid', v.value ->> 'addr', \
-                 v.value ->> 'scheme', v.value ->> 'method', v.value ->> 'ua', unhex(v.value ->> 'body'), \
-                 v.value ->> 'duration' from json_each($1) as v",
-            )
-            .bind(serde_json::Value::Array(values).to_string())
-            .execute(&mut **t)
-            .await?;
-        }
-        Tx::Postgres(t) => {
-            sqlx::query(
-                "insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
-                 body, duration_ms) select * from unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], \
-                 $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bigint[])",
-            )
-            .bind(pings.iter().map(|p| p.check_id).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.n).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.job.now).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.kind.as_str().to_string()).collect::<Vec<_>>())
-            .bind(pings.iter().map(exit).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.job.rid.map(|r| r.to_string())).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.job.remote_addr.clone()).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.job.scheme.clone()).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.job.method.clone()).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.job.ua.clone()).collect::<Vec<_>>())
-            .bind(pings.iter().map(body).collect::<Vec<_>>())
-            .bind(pings.iter().map(|p| p.duration_ms).collect::<Vec<_>>())
-            .execute(&mut **t)
-            .await?;
-        }
-    }
+    sqlx::query(
+        "insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
+         body, duration_ms) select * from unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], \
+         $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bigint[])",
+    )
+    .bind(pings.iter().map(|p| p.check_id).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.n).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.job.now).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.kind.as_str().to_string()).collect::<Vec<_>>())
+    .bind(pings.iter().map(exit).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.job.rid.map(|r| r.to_string())).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.job.remote_addr.clone()).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.job.scheme.clone()).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.job.method.clone()).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.job.ua.clone()).collect::<Vec<_>>())
+    .bind(pings.iter().map(body).collect::<Vec<_>>())
+    .bind(pings.iter().map(|p| p.duration_ms).collect::<Vec<_>>())
+    .execute(t)
+    .await?;
     Ok(())
 }

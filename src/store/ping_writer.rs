@@ -12,6 +12,7 @@
 
 use super::Db;
 use super::pings::{self, AutoCreate, AutoCreateLimit, Incoming, Recorded, Target};
+use super::wal::WalKeeper;
 use crate::domain::ping::PingAction;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -108,10 +109,15 @@ impl PingWriter {
                 }
             };
             runtime.block_on(async move {
+                let keeper = match &db {
+                    Db::Sqlite(pool) => Some(WalKeeper::start(pool)),
+                    Db::Postgres(_) => None,
+                };
                 let mut tasks = tokio::task::JoinSet::new();
                 for _ in 0..writers.max(1) {
-                    tasks.spawn(writer(db.clone(), rx.clone(), limit));
+                    tasks.spawn(writer(db.clone(), rx.clone(), limit, keeper.clone()));
                 }
+                drop(keeper);
                 while tasks.join_next().await.is_some() {}
             });
         });
@@ -132,7 +138,12 @@ impl PingWriter {
     }
 }
 
-async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<(PingJob, Reply)>>>, limit: AutoCreateLimit) {
+async fn writer(
+    db: Db,
+    rx: Arc<Mutex<mpsc::Receiver<(PingJob, Reply)>>>,
+    limit: AutoCreateLimit,
+    keeper: Option<WalKeeper>,
+) {
     loop {
         let mut batch = Vec::new();
         {
@@ -149,6 +160,9 @@ async fn writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<(PingJob, Reply)>>>, limit:
             }
         }
         write_batch(&db, batch, limit).await;
+        if let Some(keeper) = &keeper {
+            keeper.written();
+        }
     }
 }
 
