@@ -5,7 +5,7 @@
 DB_PATH is a database seeded by `overdue-bench seed`. For SECONDS, in a tight loop: one
 `begin immediate` transaction per BATCH pings, each ping to a check picked at random,
 doing what the service's writer does for a batch (update the checks' state, insert the
-ping rows), with the service's settings (WAL, synchronous=NORMAL, its checkpoint
+ping rows), with the service's settings (WAL, synchronous=FULL, its checkpoint
 threshold). Prints one JSON object. Uses Python's own sqlite3 module, which binds and
 steps prepared statements in C, so the loop costs little beside SQLite's work.
 """
@@ -22,7 +22,7 @@ def main():
     db = sqlite3.connect(path, isolation_level=None)
     for pragma in (
         "journal_mode = wal",
-        "synchronous = normal",
+        "synchronous = full",
         "wal_autocheckpoint = 8192",
         "journal_size_limit = 67108864",
         "cache_size = -32768",

@@ -126,7 +126,7 @@ on_both_backends! {
             .iter()
             .map(|j| match &j.target { OwnedTarget::Uuid(u) => (u.as_str(), j), _ => unreachable!() })
             .collect();
-        let batch_results = overdue::store::ping_batch::record_by_uuid(&mut tx, &targets).await.unwrap();
+        let batch_results = overdue::store::ping_batch::record_by_uuid(&mut tx, &targets, None).await.unwrap().results;
         tx.commit().await.unwrap();
 
         let limit = AutoCreateLimit { max_owned_checks: 100 };
@@ -178,5 +178,30 @@ on_both_backends! {
         let mut ns: Vec<i64> = app.pings(&check).await.into_iter().map(|p| p.n).collect();
         ns.sort();
         assert_eq!(ns, (1..=200).collect::<Vec<_>>(), "one row per ping, numbered without gaps");
+    }
+
+    async fn a_ping_after_another_writer_changed_the_check_uses_the_new_settings(app) {
+        let project = app.project().await;
+        let check = app.check(&project, CheckConfig { timeout: 60, grace: 60, ..CheckConfig::default() }).await;
+        let ping = format!("/ping/{}", check.uuid);
+        assert_eq!(app.get(&ping).await.status(), 200);
+        // The API writes on another connection than the ping writer.
+        let r = app
+            .http
+            .post(app.url(&format!("/api/v3/checks/{}", check.uuid)))
+            .header("X-Api-Key", &project.api_key)
+            .body(r#"{"timeout": 3600}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        app.advance(10);
+        assert_eq!(app.get(&ping).await.status(), 200);
+        let row = app.reload(&check).await;
+        assert_eq!(row.n_pings, 2);
+        assert_eq!(row.timeout, 3600);
+        let last_ping = row.last_ping.unwrap().0;
+        assert_eq!(last_ping, app.now());
+        assert_eq!(row.alert_after.unwrap().0, last_ping + TimeDelta::seconds(3600 + 60));
     }
 }

@@ -4,6 +4,7 @@
 //! (Flips are rare and written one by one.) This is what lets group commit save the
 //! database work, not only the commits.
 
+use super::check_cache::CheckCache;
 use super::checks::{CheckRow, check_columns};
 use super::ping_writer::PingJob;
 use super::pings::{Recorded, run_duration};
@@ -11,7 +12,7 @@ use super::{Ts, Tx};
 use crate::domain::check::on_ping;
 use crate::domain::ping::{PingKind, classify};
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
@@ -24,19 +25,37 @@ struct NewPing<'a> {
     duration_ms: Option<i64>,
 }
 
-/// Records `jobs` (all uuid targets) in `tx`; results come in the order of `jobs`.
+/// What a batch wrote: a result per job, in the order of the jobs, and the checks'
+/// rows as they are once the transaction commits.
+pub struct Written {
+    pub results: Vec<Recorded>,
+    pub rows: Vec<CheckRow>,
+}
+
+/// Records `jobs` (all uuid targets) in `tx`. Checks found in `cache` are not read.
 pub async fn record_by_uuid(
     tx: &mut Tx,
     jobs: &[(&str, &PingJob)],
-) -> Result<Vec<Recorded>, sqlx::Error> {
+    cache: Option<&CheckCache>,
+) -> Result<Written, sqlx::Error> {
     let mut uuids: Vec<String> = jobs.iter().map(|(u, _)| u.to_string()).collect();
     uuids.sort();
     uuids.dedup();
-    let mut rows: HashMap<String, CheckRow> = lock(tx, &uuids)
-        .await?
-        .into_iter()
-        .map(|r| (r.uuid.clone(), r))
-        .collect();
+    let mut rows: HashMap<String, CheckRow> = HashMap::with_capacity(uuids.len());
+    let mut missing = Vec::new();
+    for uuid in uuids {
+        match cache.and_then(|c| c.get(&uuid)) {
+            Some(row) => {
+                rows.insert(uuid, row.clone());
+            }
+            None => missing.push(uuid),
+        }
+    }
+    if !missing.is_empty() {
+        for row in lock(tx, &missing).await? {
+            rows.insert(row.uuid.clone(), row);
+        }
+    }
     let mut touched: Vec<String> = Vec::new();
     let mut pending: Vec<NewPing> = Vec::new();
     let mut results = Vec::with_capacity(jobs.len());
@@ -94,7 +113,10 @@ pub async fn record_by_uuid(
     }
     let changed: Vec<&CheckRow> = touched.iter().filter_map(|u| rows.get(u)).collect();
     write(tx, &changed, &pending).await?;
-    Ok(results)
+    Ok(Written {
+        results,
+        rows: rows.into_values().collect(),
+    })
 }
 
 /// The checks, locked in id order on PostgreSQL so concurrent batches cannot deadlock.
@@ -112,7 +134,7 @@ async fn lock(tx: &mut Tx, uuids: &[String]) -> Result<Vec<CheckRow>, sqlx::Erro
     match tx {
         Tx::Sqlite(t) => {
             sqlx::query_as::<_, CheckRow>(SQLITE)
-                .bind(json!(uuids).to_string())
+                .bind(to_json(uuids)?)
                 .fetch_all(&mut **t)
                 .await
         }
@@ -134,7 +156,7 @@ fn at(t: Option<Ts>) -> Option<DateTime<Utc>> {
 }
 
 /// Stores the checks' new runtime state and inserts the pings. On SQLite both go in one
-/// round trip to the connection's thread, as JSON arrays unpacked by `json_each`.
+/// round trip to the connection's thread, as JSON arrays unpacked by `jsonb_each` (whose values stay binary JSON, so reading a field does not parse text again).
 async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result<(), sqlx::Error> {
     if rows.is_empty() && pings.is_empty() {
         return Ok(());
@@ -145,15 +167,15 @@ async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result
                 "update checks set status = v.value ->> 'status', last_ping = v.value ->> 'last_ping', \
                  last_start = v.value ->> 'last_start', last_start_rid = v.value ->> 'rid', \
                  last_duration_ms = v.value ->> 'duration', alert_after = v.value ->> 'alert_after', \
-                 n_pings = v.value ->> 'n' from json_each($1) as v where checks.id = v.value ->> 'id'; \
+                 n_pings = v.value ->> 'n' from jsonb_each($1) as v where checks.id = v.value ->> 'id'; \
                  insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
                  body, duration_ms) select v.value ->> 'check_id', v.value ->> 'n', v.value ->> 'created', \
                  v.value ->> 'kind', v.value ->> 'exit', v.value ->> 'rid', v.value ->> 'addr', \
                  v.value ->> 'scheme', v.value ->> 'method', v.value ->> 'ua', unhex(v.value ->> 'body'), \
-                 v.value ->> 'duration' from json_each($2) as v",
+                 v.value ->> 'duration' from jsonb_each($2) as v",
             )
-            .bind(sqlite_rows(rows))
-            .bind(sqlite_pings(pings))
+            .bind(sqlite_rows(rows)?)
+            .bind(sqlite_pings(pings)?)
             .execute(&mut **t)
             .await?;
         }
@@ -173,28 +195,76 @@ fn exit(p: &NewPing) -> Option<i64> {
     p.job.action.exit_status().map(i64::from)
 }
 
-fn sqlite_rows(rows: &[&CheckRow]) -> String {
-    let values: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| json!({
-            "id": r.id, "status": r.status, "last_ping": ms(r.last_ping), "last_start": ms(r.last_start),
-            "rid": r.last_start_rid, "duration": r.last_duration_ms, "alert_after": ms(r.alert_after), "n": r.n_pings,
-        }))
-        .collect();
-    serde_json::Value::Array(values).to_string()
+/// A check's new runtime state, as the SQLite update reads it from JSON.
+#[derive(Serialize)]
+struct RowState<'a> {
+    id: i64,
+    status: &'a str,
+    last_ping: Option<i64>,
+    last_start: Option<i64>,
+    rid: Option<&'a str>,
+    duration: Option<i64>,
+    alert_after: Option<i64>,
+    n: i64,
 }
 
-fn sqlite_pings(pings: &[NewPing]) -> String {
-    let values: Vec<serde_json::Value> = pings
+/// A ping row, as the SQLite insert reads it from JSON.
+#[derive(Serialize)]
+struct PingValues<'a> {
+    check_id: i64,
+    n: i64,
+    created: i64,
+    kind: &'a str,
+    exit: Option<i64>,
+    rid: Option<String>,
+    addr: Option<&'a str>,
+    scheme: &'a str,
+    method: &'a str,
+    ua: &'a str,
+    body: Option<String>,
+    duration: Option<i64>,
+}
+
+fn sqlite_rows(rows: &[&CheckRow]) -> Result<String, sqlx::Error> {
+    let values: Vec<RowState> = rows
         .iter()
-        .map(|p| json!({
-            "check_id": p.check_id, "n": p.n, "created": p.job.now.timestamp_millis(), "kind": p.kind.as_str(),
-            "exit": exit(p), "rid": p.job.rid.map(|r| r.to_string()), "addr": p.job.remote_addr,
-            "scheme": p.job.scheme, "method": p.job.method, "ua": p.job.ua,
-            "body": body(p).map(hex::encode), "duration": p.duration_ms,
-        }))
+        .map(|r| RowState {
+            id: r.id,
+            status: &r.status,
+            last_ping: ms(r.last_ping),
+            last_start: ms(r.last_start),
+            rid: r.last_start_rid.as_deref(),
+            duration: r.last_duration_ms,
+            alert_after: ms(r.alert_after),
+            n: r.n_pings,
+        })
         .collect();
-    serde_json::Value::Array(values).to_string()
+    to_json(&values)
+}
+
+fn sqlite_pings(pings: &[NewPing]) -> Result<String, sqlx::Error> {
+    let values: Vec<PingValues> = pings
+        .iter()
+        .map(|p| PingValues {
+            check_id: p.check_id,
+            n: p.n,
+            created: p.job.now.timestamp_millis(),
+            kind: p.kind.as_str(),
+            exit: exit(p),
+            rid: p.job.rid.map(|r| r.to_string()),
+            addr: p.job.remote_addr.as_deref(),
+            scheme: &p.job.scheme,
+            method: &p.job.method,
+            ua: &p.job.ua,
+            body: (!p.job.body.is_empty()).then(|| hex::encode(&p.job.body)),
+            duration: p.duration_ms,
+        })
+        .collect();
+    to_json(&values)
+}
+
+fn to_json<T: Serialize>(values: &[T]) -> Result<String, sqlx::Error> {
+    serde_json::to_string(values).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
 async fn update_pg(t: &mut PgConnection, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {

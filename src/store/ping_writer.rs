@@ -9,8 +9,13 @@
 //! to one check keep their arrival order), which keeps concurrent batches from
 //! deadlocking. If a batch fails, its pings are retried one by one, so one bad ping
 //! cannot fail the others.
+//!
+//! On SQLite the writer has a connection of its own (see [`Db::for_ping_writer`]), keeps
+//! the rows it wrote ([`CheckCache`]) so that a batch to known checks reads nothing,
+//! and leaves checkpoints to a second connection ([`WalKeeper`]).
 
 use super::Db;
+use super::check_cache::CheckCache;
 use super::pings::{self, AutoCreate, AutoCreateLimit, Incoming, Recorded, Target};
 use super::wal::WalKeeper;
 use crate::domain::ping::PingAction;
@@ -144,6 +149,8 @@ async fn writer(
     limit: AutoCreateLimit,
     keeper: Option<WalKeeper>,
 ) {
+    // SQLite has a single writer, which alone may trust its copy of the rows.
+    let mut cache = matches!(db, Db::Sqlite(_)).then(CheckCache::default);
     loop {
         let mut batch = Vec::new();
         {
@@ -159,29 +166,35 @@ async fn writer(
                 }
             }
         }
-        write_batch(&db, batch, limit).await;
+        write_batch(&db, batch, limit, cache.as_mut()).await;
         if let Some(keeper) = &keeper {
             keeper.written();
         }
     }
 }
 
-async fn write_batch(db: &Db, mut batch: Vec<(PingJob, Reply)>, limit: AutoCreateLimit) {
+async fn write_batch(
+    db: &Db,
+    mut batch: Vec<(PingJob, Reply)>,
+    limit: AutoCreateLimit,
+    mut cache: Option<&mut CheckCache>,
+) {
     let size = batch.len();
     batch.sort_by(|a, b| a.0.lock_key().cmp(&b.0.lock_key()));
-    if batch.len() > 1 {
-        match write_together(db, &batch, limit).await {
-            Ok(results) => {
-                for ((_, reply), result) in batch.into_iter().zip(results) {
-                    let _ = reply.send(Ok(result));
-                }
-                tracing::trace!(pings = size, "ping batch written");
-                return;
+    match write_together(db, &batch, limit, cache.as_deref_mut()).await {
+        Ok(results) => {
+            for ((_, reply), result) in batch.into_iter().zip(results) {
+                let _ = reply.send(Ok(result));
             }
-            Err(e) => {
-                tracing::warn!(error = %e, pings = batch.len(), "batched ping write failed; writing them one by one")
-            }
+            tracing::trace!(pings = size, "ping batch written");
+            return;
         }
+        Err(e) => {
+            tracing::warn!(error = %e, pings = size, "batched ping write failed; writing them one by one")
+        }
+    }
+    if let Some(cache) = cache {
+        cache.clear();
     }
     for (job, reply) in batch {
         let result = pings::record(db, job.target(), &job.incoming(), limit, job.now).await;
@@ -193,8 +206,12 @@ async fn write_together(
     db: &Db,
     batch: &[(PingJob, Reply)],
     limit: AutoCreateLimit,
+    mut cache: Option<&mut CheckCache>,
 ) -> Result<Vec<Recorded>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
+    if let Some(cache) = cache.as_deref_mut() {
+        cache.validate(&mut tx).await?;
+    }
     let by_uuid: Vec<(&str, &PingJob)> = batch
         .iter()
         .filter_map(|(job, _)| match &job.target {
@@ -202,20 +219,29 @@ async fn write_together(
             OwnedTarget::Slug { .. } => None,
         })
         .collect();
-    let mut uuid_results = super::ping_batch::record_by_uuid(&mut tx, &by_uuid)
-        .await?
-        .into_iter();
+    let written = super::ping_batch::record_by_uuid(&mut tx, &by_uuid, cache.as_deref()).await?;
+    let mut uuid_results = written.results.into_iter();
     let mut results = Vec::with_capacity(batch.len());
+    let mut by_slug = false;
     for (job, _) in batch {
         let result = match &job.target {
             OwnedTarget::Uuid(_) => uuid_results.next().ok_or(sqlx::Error::RowNotFound)?,
             // Slug pings may create checks: the one-by-one path, after the uuid pings.
             OwnedTarget::Slug { .. } => {
+                by_slug = true;
                 pings::record_in(&mut tx, job.target(), &job.incoming(), limit, job.now).await?
             }
         };
         results.push(result);
     }
     tx.commit().await?;
+    if let Some(cache) = cache {
+        if by_slug {
+            // Those wrote checks the copy does not follow.
+            cache.clear();
+        } else {
+            cache.store(written.rows);
+        }
+    }
     Ok(results)
 }

@@ -1,0 +1,63 @@
+//! The SQLite ping writer's copy of the checks it wrote last, so that a batch of pings
+//! to checks it has seen needs no select.
+//!
+//! SQLite has one writer at a time, and this one writes almost everything. After its
+//! `begin immediate`, `pragma data_version` tells whether any other connection (the
+//! scheduler, the pruner, the API, another process) has committed since the writer's
+//! previous transaction; if so the copy is dropped. The writer's own commits keep the
+//! copy current: rows are stored only after their transaction commits, and the copy is
+//! dropped whenever the writer changes checks another way (slug pings, the one-by-one
+//! path) or a write fails.
+
+use super::Tx;
+use super::checks::CheckRow;
+use std::collections::HashMap;
+
+/// Most rows kept (a few hundred bytes each); past it the copy starts over.
+const MAX_ROWS: usize = 20_000;
+
+#[derive(Default)]
+pub struct CheckCache {
+    rows: HashMap<String, CheckRow>,
+    /// `data_version` seen at the start of the writer's last transaction.
+    version: Option<i64>,
+}
+
+impl CheckCache {
+    /// Call first thing in each write transaction: drops the copy if another connection
+    /// committed since the last one. Not for PostgreSQL, where other processes write
+    /// concurrently and rows must be locked anyway.
+    pub async fn validate(&mut self, tx: &mut Tx) -> Result<(), sqlx::Error> {
+        let Tx::Sqlite(t) = tx else {
+            self.clear();
+            return Ok(());
+        };
+        let version: i64 = sqlx::query_scalar("pragma data_version")
+            .fetch_one(&mut **t)
+            .await?;
+        if self.version != Some(version) {
+            self.rows.clear();
+            self.version = Some(version);
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, uuid: &str) -> Option<&CheckRow> {
+        self.rows.get(uuid)
+    }
+
+    /// Keeps `rows` as they are after a commit.
+    pub fn store(&mut self, rows: impl IntoIterator<Item = CheckRow>) {
+        for row in rows {
+            if self.rows.len() >= MAX_ROWS && !self.rows.contains_key(&row.uuid) {
+                self.rows.clear();
+            }
+            self.rows.insert(row.uuid.clone(), row);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.version = None;
+    }
+}
