@@ -4,9 +4,9 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs;
+use crate::store::Db;
 use crate::store::ping_writer::PingWriter;
 use crate::store::pings::AutoCreateLimit;
-use crate::store::{Backend, Db};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::net::SocketAddr;
@@ -31,15 +31,13 @@ pub struct AppState {
 impl AppState {
     /// Builds the state and starts the ping writers (so it must run inside the runtime).
     pub fn new(db: Db, config: Config, clock: Arc<dyn Clock>) -> Self {
-        let writers = match db.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => (config.db_max_connections as usize / 2).clamp(1, 8),
-        };
+        // Writers on PostgreSQL, half the pool at most; SQLite always has one.
+        let writers = (config.db_max_connections as usize / 2).clamp(1, 8);
         let limit = AutoCreateLimit {
             max_owned_checks: config.check_limit.saturating_mul(2),
         };
         AppState {
-            pings: PingWriter::start(db.for_ping_writer(), writers, limit),
+            pings: PingWriter::start(db.clone(), writers, limit),
             db,
             config: Arc::new(config),
             clock,

@@ -204,4 +204,50 @@ on_both_backends! {
         assert_eq!(last_ping, app.now());
         assert_eq!(row.alert_after.unwrap().0, last_ping + TimeDelta::seconds(3600 + 60));
     }
+
+    async fn pings_by_slug_and_by_uuid_in_one_batch_apply_in_arrival_order(app) {
+        let project = app.project().await;
+        let check = app.check(&project, CheckConfig { slug: "backup".into(), ..CheckConfig::default() }).await;
+        let by_uuid = OwnedTarget::Uuid(check.uuid.clone());
+        let by_slug = OwnedTarget::Slug { ping_key: project.ping_key.clone(), slug: "backup".into(), create: None };
+        let job = |target: &OwnedTarget, action, secs| PingJob {
+            target: target.clone(),
+            action,
+            method: "GET".into(),
+            body: Bytes::new(),
+            rid: None,
+            remote_addr: None,
+            scheme: "http".into(),
+            ua: String::new(),
+            now: app.now() + TimeDelta::seconds(secs),
+        };
+        // A run started by uuid and finished by slug, then one started by slug and
+        // finished by uuid, all in one batch.
+        let jobs = [
+            job(&by_uuid, PingAction::Start, 0),
+            job(&by_slug, PingAction::Success, 5),
+            job(&by_slug, PingAction::Start, 10),
+            job(&by_uuid, PingAction::Fail, 17),
+        ];
+        let refs: Vec<&PingJob> = jobs.iter().collect();
+        let limit = AutoCreateLimit { max_owned_checks: 100 };
+        let results = overdue::store::ping_writer::write_together(app.db(), &refs, limit, None).await.unwrap();
+        assert_eq!(kinds(&results), ["start:0", "success:0", "start:0", "fail:0"]);
+        let pings = app.pings(&check).await;
+        let mut logged: Vec<(i64, String, Option<i64>)> =
+            pings.into_iter().map(|p| (p.n, p.kind, p.duration_ms)).collect();
+        logged.sort();
+        assert_eq!(
+            logged,
+            [
+                (1, "start".to_string(), None),
+                (2, "success".to_string(), Some(5_000)),
+                (3, "start".to_string(), None),
+                (4, "fail".to_string(), Some(7_000)),
+            ]
+        );
+        let row = app.reload(&check).await;
+        assert_eq!(row.status, "down");
+        assert_eq!(row.last_duration_ms, Some(7_000));
+    }
 }

@@ -4,10 +4,12 @@
 //! SQLite has one writer at a time, and this one writes almost everything. After its
 //! `begin immediate`, `pragma data_version` tells whether any other connection (the
 //! scheduler, the pruner, the API, another process) has committed since the writer's
-//! previous transaction; if so the copy is dropped. The writer's own commits keep the
-//! copy current: rows are stored only after their transaction commits, and the copy is
-//! dropped whenever the writer changes checks another way (slug pings, the one-by-one
-//! path) or a write fails.
+//! previous transaction; if so the copy is dropped. That value compares only within one
+//! connection, so the writer keeps its connection for as long as it works
+//! ([`super::Db::for_ping_writer`]); a connection is replaced only after an error, and an
+//! error drops the copy. The writer's own commits keep the copy current: rows are stored
+//! only after their transaction commits, and the copy is dropped whenever the writer
+//! changes checks another way (slug pings, the one-by-one path).
 
 use super::Tx;
 use super::checks::CheckRow;

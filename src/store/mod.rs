@@ -144,10 +144,16 @@ impl Db {
                 let options = (*pool.connect_options())
                     .clone()
                     .pragma("cache_size", PING_WRITER_CACHE);
+                // The same connection for as long as it works: the writer's copy of the
+                // rows is checked with `data_version`, which only compares within one
+                // connection. It is replaced only after an error, which drops the copy.
                 Db::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(1)
                         .min_connections(0)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                        .test_before_acquire(false)
                         .connect_lazy_with(options),
                 )
             }

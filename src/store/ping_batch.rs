@@ -1,6 +1,7 @@
 //! Many pings to checks named by uuid, written with a handful of statements whatever
-//! their number: one select for all their checks, the state machine applied in memory
-//! in arrival order, then one update for the checks and one insert for the pings.
+//! their number: one select for all their checks (none for checks the SQLite writer
+//! already holds), the state machine applied in memory in arrival order, then one update
+//! for the checks and one insert for the pings (on SQLite, both in one round trip).
 //! (Flips are rare and written one by one.) This is what lets group commit save the
 //! database work, not only the commits.
 
@@ -156,7 +157,8 @@ fn at(t: Option<Ts>) -> Option<DateTime<Utc>> {
 }
 
 /// Stores the checks' new runtime state and inserts the pings. On SQLite both go in one
-/// round trip to the connection's thread, as JSON arrays unpacked by `jsonb_each` (whose values stay binary JSON, so reading a field does not parse text again).
+/// round trip to the connection's thread, as JSON arrays unpacked by `jsonb_each`, whose
+/// values stay binary JSON, so reading a field does not parse text again.
 async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result<(), sqlx::Error> {
     if rows.is_empty() && pings.is_empty() {
         return Ok(());

@@ -5,19 +5,21 @@
 //! Writer tasks share one queue: a task takes whatever is waiting (up to [`MAX_BATCH`]),
 //! writes it, and meanwhile the queue fills for the next task. SQLite gets one writer
 //! (it has one write lock anyway); PostgreSQL several, each on its own connection.
-//! Within a batch, pings are written in order of the rows they lock (stable, so pings
-//! to one check keep their arrival order), which keeps concurrent batches from
-//! deadlocking. If a batch fails, its pings are retried one by one, so one bad ping
-//! cannot fail the others.
+//! Within a batch, pings are applied in arrival order: each run of pings by uuid is
+//! written together (its checks locked in id order, so concurrent batches do not
+//! deadlock), and a ping by slug, which may create its check, on its own between runs.
+//! If a batch fails (a deadlock between slug and uuid pings on PostgreSQL, say), its
+//! pings are retried one by one, so one bad ping cannot fail the others.
 //!
 //! On SQLite the writer has a connection of its own (see [`Db::for_ping_writer`]), keeps
 //! the rows it wrote ([`CheckCache`]) so that a batch to known checks reads nothing,
 //! and leaves checkpoints to a second connection ([`WalKeeper`]).
 
-use super::Db;
 use super::check_cache::CheckCache;
+use super::checks::CheckRow;
 use super::pings::{self, AutoCreate, AutoCreateLimit, Incoming, Recorded, Target};
 use super::wal::WalKeeper;
+use super::{Db, Tx};
 use crate::domain::ping::PingAction;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -79,14 +81,6 @@ impl PingJob {
             ua: &self.ua,
         }
     }
-
-    /// Orders writes within a batch by the row they lock first.
-    fn lock_key(&self) -> (u8, &str, &str) {
-        match &self.target {
-            OwnedTarget::Uuid(u) => (1, u, ""),
-            OwnedTarget::Slug { ping_key, slug, .. } => (0, ping_key, slug),
-        }
-    }
 }
 
 type Reply = oneshot::Sender<Result<Recorded, sqlx::Error>>;
@@ -99,10 +93,17 @@ pub struct PingWriter {
 }
 
 impl PingWriter {
-    /// Starts `writers` writer tasks on `db`, on a thread of their own: on the request
-    /// runtime they would queue behind every open connection at each await, and the
-    /// batch would spend most of its time waiting to be scheduled rather than writing.
+    /// Starts `writers` writer tasks on `db` (on SQLite one, on a connection of its own,
+    /// whatever `writers` says), on a thread of their own: on the request runtime they
+    /// would queue behind every open connection at each await, and the batch would spend
+    /// most of its time waiting to be scheduled rather than writing.
     pub fn start(db: Db, writers: usize, limit: AutoCreateLimit) -> PingWriter {
+        let db = db.for_ping_writer();
+        let writers = match db {
+            // One write lock, one connection, and a copy of the rows only it may trust.
+            Db::Sqlite(_) => 1,
+            Db::Postgres(_) => writers.max(1),
+        };
         let (queue, rx) = mpsc::channel(MAX_BATCH * 16);
         let rx = Arc::new(Mutex::new(rx));
         let spawned = std::thread::Builder::new().name("ping-writer".into()).spawn(move || {
@@ -114,16 +115,26 @@ impl PingWriter {
                 }
             };
             runtime.block_on(async move {
-                let keeper = match &db {
-                    Db::Sqlite(pool) => Some(WalKeeper::start(pool)),
-                    Db::Postgres(_) => None,
+                let (keeper, checkpointer) = match &db {
+                    Db::Sqlite(pool) => {
+                        let (keeper, task) = WalKeeper::start(pool);
+                        (Some(keeper), Some(task))
+                    }
+                    Db::Postgres(_) => (None, None),
                 };
                 let mut tasks = tokio::task::JoinSet::new();
-                for _ in 0..writers.max(1) {
+                for _ in 0..writers {
                     tasks.spawn(writer(db.clone(), rx.clone(), limit, keeper.clone()));
                 }
                 drop(keeper);
                 while tasks.join_next().await.is_some() {}
+                if let Some(task) = checkpointer {
+                    let _ = task.await;
+                }
+                if let Db::Sqlite(_) = &db {
+                    // The writer's own connection (the service's pool stays open).
+                    db.close().await;
+                }
             });
         });
         if let Err(e) = spawned {
@@ -175,13 +186,13 @@ async fn writer(
 
 async fn write_batch(
     db: &Db,
-    mut batch: Vec<(PingJob, Reply)>,
+    batch: Vec<(PingJob, Reply)>,
     limit: AutoCreateLimit,
     mut cache: Option<&mut CheckCache>,
 ) {
     let size = batch.len();
-    batch.sort_by(|a, b| a.0.lock_key().cmp(&b.0.lock_key()));
-    match write_together(db, &batch, limit, cache.as_deref_mut()).await {
+    let jobs: Vec<&PingJob> = batch.iter().map(|(job, _)| job).collect();
+    match write_together(db, &jobs, limit, cache.as_deref_mut()).await {
         Ok(results) => {
             for ((_, reply), result) in batch.into_iter().zip(results) {
                 let _ = reply.send(Ok(result));
@@ -202,46 +213,65 @@ async fn write_batch(
     }
 }
 
-async fn write_together(
+/// Writes `jobs` in one transaction, in their order; the results come in the same order.
+/// `cache` is the single SQLite writer's copy of the rows, if this is that writer.
+pub async fn write_together(
     db: &Db,
-    batch: &[(PingJob, Reply)],
+    jobs: &[&PingJob],
     limit: AutoCreateLimit,
     mut cache: Option<&mut CheckCache>,
 ) -> Result<Vec<Recorded>, sqlx::Error> {
+    let by_slug = jobs
+        .iter()
+        .any(|job| matches!(job.target, OwnedTarget::Slug { .. }));
+    if by_slug && let Some(cache) = cache.as_deref_mut() {
+        // Slug pings write checks the copy does not follow, and a later run of this
+        // batch must read what an earlier one wrote: the copy sits this batch out.
+        cache.clear();
+    }
     let mut tx = db.begin_write().await?;
     if let Some(cache) = cache.as_deref_mut() {
         cache.validate(&mut tx).await?;
     }
-    let by_uuid: Vec<(&str, &PingJob)> = batch
-        .iter()
-        .filter_map(|(job, _)| match &job.target {
-            OwnedTarget::Uuid(u) => Some((u.as_str(), job)),
-            OwnedTarget::Slug { .. } => None,
-        })
-        .collect();
-    let written = super::ping_batch::record_by_uuid(&mut tx, &by_uuid, cache.as_deref()).await?;
-    let mut uuid_results = written.results.into_iter();
-    let mut results = Vec::with_capacity(batch.len());
-    let mut by_slug = false;
-    for (job, _) in batch {
-        let result = match &job.target {
-            OwnedTarget::Uuid(_) => uuid_results.next().ok_or(sqlx::Error::RowNotFound)?,
-            // Slug pings may create checks: the one-by-one path, after the uuid pings.
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut rows = Vec::new();
+    let mut run: Vec<(&str, &PingJob)> = Vec::new();
+    for job in jobs {
+        match &job.target {
+            OwnedTarget::Uuid(u) => run.push((u.as_str(), job)),
             OwnedTarget::Slug { .. } => {
-                by_slug = true;
-                pings::record_in(&mut tx, job.target(), &job.incoming(), limit, job.now).await?
+                write_run(&mut tx, &mut run, cache.as_deref(), &mut results, &mut rows).await?;
+                results.push(
+                    pings::record_in(&mut tx, job.target(), &job.incoming(), limit, job.now)
+                        .await?,
+                );
             }
-        };
-        results.push(result);
-    }
-    tx.commit().await?;
-    if let Some(cache) = cache {
-        if by_slug {
-            // Those wrote checks the copy does not follow.
-            cache.clear();
-        } else {
-            cache.store(written.rows);
         }
     }
+    write_run(&mut tx, &mut run, cache.as_deref(), &mut results, &mut rows).await?;
+    tx.commit().await?;
+    if let Some(cache) = cache
+        && !by_slug
+    {
+        cache.store(rows);
+    }
     Ok(results)
+}
+
+/// Writes a run of consecutive pings by uuid together, and empties it.
+async fn write_run(
+    tx: &mut Tx,
+    run: &mut Vec<(&str, &PingJob)>,
+    cache: Option<&CheckCache>,
+    results: &mut Vec<Recorded>,
+    rows: &mut Vec<CheckRow>,
+) -> Result<(), sqlx::Error> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let written = super::ping_batch::record_by_uuid(tx, run, cache).await?;
+    results.extend(written.results);
+    rows.extend(written.rows);
+    run.clear();
+    Ok(())
 }

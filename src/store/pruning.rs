@@ -27,6 +27,7 @@ pub async fn prune_pings(db: &Db, keep: i64, batch: i64) -> Result<usize, sqlx::
     let candidates = on_pool!(db, p => sqlx::query_as::<_, Candidate>(FIND)
         .bind(keep + PRUNE_SLACK).bind(batch).fetch_all(p).await)?;
     match db.backend() {
+        _ if candidates.is_empty() => {}
         Backend::Sqlite => {
             let mut tx = db.begin_write().await?;
             for c in &candidates {

@@ -33,16 +33,20 @@ pub struct WalKeeper {
 
 impl WalKeeper {
     /// Starts the checkpointer on the current runtime, with its own connection to the
-    /// database `pool` opens.
-    pub fn start(pool: &SqlitePool) -> WalKeeper {
-        let options = (*pool.connect_options()).clone();
+    /// database `pool` opens. It ends, closing its connection, once every `WalKeeper`
+    /// is dropped; await the handle to let it.
+    pub fn start(pool: &SqlitePool) -> (WalKeeper, tokio::task::JoinHandle<()>) {
+        // SQLite's default page cache: a checkpoint reads through the log, not its cache.
+        let options = (*pool.connect_options())
+            .clone()
+            .pragma("cache_size", "-2000");
         let own = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(0)
             .connect_lazy_with(options);
         let (written, rx) = mpsc::channel(1);
-        tokio::spawn(checkpointer(own, rx));
-        WalKeeper { written }
+        let task = tokio::spawn(checkpointer(own, rx));
+        (WalKeeper { written }, task)
     }
 
     /// Records that the writer committed; cheap, never waits.
@@ -116,7 +120,7 @@ mod tests {
             "the WAL holds the writes: {before} bytes"
         );
 
-        let keeper = WalKeeper::start(&writer);
+        let (keeper, _task) = WalKeeper::start(&writer);
         keeper.written();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
