@@ -106,18 +106,8 @@ for c in "${CLIENT_LIST[@]}"; do
 done
 pg_drop_db "$DB"
 
-FAILED=0
-if [[ $RUN_PING == 1 ]]; then
-	log "ceiling: the PostgreSQL ping run"
-	BENCH_SKIP_BUILD=1 "$BENCH_DIR/ping.sh" --backend postgres --checks "$CHECKS" --duration "$DURATION" \
-		--connections "$CONNECTIONS" --threads "$THREADS" --json-out "$WORK/ping.json" "${PING_ARGS[@]}" || FAILED=1
-	[[ -s "$WORK/ping.json" ]] || die "the ping run produced no result"
-	PING_JSON="$(tail -n1 "$WORK/ping.json")"
-else
-	PING_JSON="$(jq -c --argjson c "$CONNECTIONS" 'select(.backend == "postgres" and .connections == $c)' \
-		"$RESULTS_DIR/ping.jsonl" 2>/dev/null | tail -n1)"
-	[[ -n "$PING_JSON" ]] || die "no PostgreSQL ping result at $CONNECTIONS connections in $RESULTS_DIR/ping.jsonl"
-fi
+ping_for_ratio postgres --threads "$THREADS" "${PING_ARGS[@]}"
+FAILED=$PING_FAILED
 
 JSON="$(jq -cn --argjson points "$POINTS" --argjson checks "$CHECKS" --argjson duration "$DURATION" \
 	--argjson connections "$CONNECTIONS" --argjson ping "$PING_JSON" \

@@ -340,3 +340,26 @@ run_wrk() {
 	# shellcheck disable=SC2034 # read by the scripts that source this file
 	W_cpu_s="$(awk '{print $1 + $2}' "$out.time" | tail -n1)"
 }
+
+# ping_for_ratio BACKEND [PING.SH ARGS…]: the ping figure a ceiling is compared with. With
+# RUN_PING=1, runs bench/ping.sh on BACKEND with the caller's CHECKS, DURATION and
+# CONNECTIONS (and the arguments given); otherwise takes the latest line of
+# results/ping.jsonl for BACKEND at CONNECTIONS. Sets PING_JSON, and PING_FAILED=1 if the
+# ping run failed its checks.
+# shellcheck disable=SC2034 # PING_JSON and PING_FAILED are read by the caller
+ping_for_ratio() {
+	local backend=$1
+	shift
+	PING_FAILED=0
+	if [[ $RUN_PING == 1 ]]; then
+		log "$backend: the ping run"
+		BENCH_SKIP_BUILD=1 "$BENCH_DIR/ping.sh" --backend "$backend" --checks "$CHECKS" --duration "$DURATION" \
+			--connections "$CONNECTIONS" --json-out "$WORK/ping.json" "$@" || PING_FAILED=1
+		[[ -s "$WORK/ping.json" ]] || die "the ping run produced no result"
+		PING_JSON="$(tail -n1 "$WORK/ping.json")"
+	else
+		PING_JSON="$(jq -c --arg b "$backend" --argjson c "$CONNECTIONS" 'select(.backend == $b and .connections == $c)' \
+			"$RESULTS_DIR/ping.jsonl" 2>/dev/null | tail -n1)"
+		[[ -n "$PING_JSON" ]] || die "no $backend ping result at $CONNECTIONS connections in $RESULTS_DIR/ping.jsonl"
+	fi
+}

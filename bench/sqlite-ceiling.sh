@@ -77,18 +77,8 @@ for b in "${BATCH_LIST[@]}"; do
 	log "sqlite-ceiling: $b pings a transaction: $(jq .pings_per_s <<<"$point") pings/s"
 done
 
-FAILED=0
-if [[ $RUN_PING == 1 ]]; then
-	log "sqlite-ceiling: the SQLite ping run"
-	BENCH_SKIP_BUILD=1 "$BENCH_DIR/ping.sh" --backend sqlite --checks "$CHECKS" --duration "$DURATION" \
-		--connections "$CONNECTIONS" --json-out "$WORK/ping.json" || FAILED=1
-	[[ -s "$WORK/ping.json" ]] || die "the ping run produced no result"
-	PING_JSON="$(tail -n1 "$WORK/ping.json")"
-else
-	PING_JSON="$(jq -c --argjson c "$CONNECTIONS" 'select(.backend == "sqlite" and .connections == $c)' \
-		"$RESULTS_DIR/ping.jsonl" 2>/dev/null | tail -n1)"
-	[[ -n "$PING_JSON" ]] || die "no SQLite ping result at $CONNECTIONS connections in $RESULTS_DIR/ping.jsonl"
-fi
+ping_for_ratio sqlite
+FAILED=$PING_FAILED
 
 JSON="$(jq -cn --argjson points "$POINTS" --argjson checks "$CHECKS" --argjson duration "$DURATION" \
 	--argjson connections "$CONNECTIONS" --argjson ping "$PING_JSON" \
