@@ -6,10 +6,10 @@ mod common;
 
 use common::smtp::{Mail, SmtpSink};
 use common::{Backend, TestApp};
-use overdue::store::channels::{self, ChannelFields, ChannelRow};
-use overdue::store::checks::{CheckConfig, CheckRow};
-use overdue::store::projects::{self, CreatedProject};
-use overdue::store::{outbox, users};
+use overdue::store::channels::{self, ChannelRow};
+use overdue::store::checks::CheckRow;
+use overdue::store::outbox;
+use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 
 /// Runs `async fn name(backend)` once per backend, as `name::sqlite` and `name::postgres`.
@@ -45,38 +45,9 @@ for_each_backend!(
 /// The app, with its emails going to a fresh SMTP sink.
 async fn app_with_sink(backend: Backend) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
-    let url = smtp_url(&sink);
+    let url = sink.url();
     let app = TestApp::spawn_with(backend, |c| c.smtp_url = url).await;
     (app, sink)
-}
-
-/// The sink's address for `smtp_url`. `SmtpSink::url` adds `?tls=none`, which lettre
-/// refuses ("Unknown scheme 'smtp' or tls parameter"); a plain `smtp://` URL without a
-/// `tls` parameter already means no TLS.
-fn smtp_url(sink: &SmtpSink) -> String {
-    format!("smtp://127.0.0.1:{}", sink.port)
-}
-
-/// A project owned by a user with a known address.
-async fn project_owned_by(app: &TestApp, owner: &str) -> CreatedProject {
-    let user = users::create(app.db(), owner, None, app.now())
-        .await
-        .unwrap();
-    projects::create(app.db(), user, "Backups", app.now())
-        .await
-        .unwrap()
-}
-
-fn unique_address(label: &str) -> String {
-    format!("{label}-{}@example.com", uuid::Uuid::new_v4().simple())
-}
-
-async fn named_check(app: &TestApp, project: &CreatedProject, name: &str) -> CheckRow {
-    let spec = CheckConfig {
-        name: name.into(),
-        ..CheckConfig::default()
-    };
-    app.check(project, spec).await
 }
 
 /// An email channel to `address`, assigned to `check`.
@@ -86,27 +57,16 @@ async fn email_channel(
     check: &CheckRow,
     address: &str,
 ) -> ChannelRow {
-    let fields = ChannelFields {
-        kind: "email".into(),
-        name: "ops mailbox".into(),
-        config: json!({ "address": address }).to_string(),
-        notify_up: true,
-        notify_down: true,
-    };
-    let channel = channels::create(app.db(), project.id, &fields, app.now())
-        .await
-        .unwrap();
-    channels::assign(app.db(), check.id, channel.id)
-        .await
-        .unwrap();
+    let channel = app
+        .add_channel(
+            project,
+            "email",
+            "ops mailbox",
+            json!({ "address": address }),
+        )
+        .await;
+    app.assign(check, &channel).await;
     channel
-}
-
-async fn reload_channel(app: &TestApp, channel: &ChannelRow) -> ChannelRow {
-    channels::find_by_uuid(app.db(), &channel.uuid)
-        .await
-        .unwrap()
-        .expect("channel exists")
 }
 
 /// The check's notifications as the API lists them, newest first.
@@ -128,12 +88,6 @@ async fn ping(app: &TestApp, check: &CheckRow, suffix: &str, body: &str) {
         .post(&format!("/ping/{}{suffix}", check.uuid), body.to_string())
         .await;
     assert_eq!(r.status(), 200, "ping {suffix}");
-}
-
-fn mails_to<'a>(sink: &'a [Mail], address: &str) -> Vec<&'a Mail> {
-    sink.iter()
-        .filter(|m| m.to.iter().any(|t| t == address))
-        .collect()
 }
 
 /// The decoded body of the MIME part whose type starts with `content_type`, if any.
@@ -202,8 +156,8 @@ fn decode_quoted_printable(s: &str) -> String {
 async fn a_down_alert_arrives_with_unsubscribe_headers_and_both_parts(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly backup").await;
-    let address = unique_address("ops");
+    let check = app.named_check(&project, "nightly backup").await;
+    let address = common::unique_address("ops");
     let channel = email_channel(&app, &project, &check, &address).await;
     let body = "pg_dump: error <script>alert('x')</script> & more";
     // A non-zero exit status is a failure: the check goes down.
@@ -282,8 +236,8 @@ async fn a_down_alert_arrives_with_unsubscribe_headers_and_both_parts(backend: B
 async fn an_up_alert_says_how_long_the_check_was_down(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "hourly sync").await;
-    let address = unique_address("ops");
+    let check = app.named_check(&project, "hourly sync").await;
+    let address = common::unique_address("ops");
     email_channel(&app, &project, &check, &address).await;
 
     ping(&app, &check, "/fail", "").await;
@@ -307,10 +261,10 @@ async fn an_up_alert_says_how_long_the_check_was_down(backend: Backend) {
 
 async fn a_refused_recipient_disables_the_channel_and_tells_the_owner(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
-    let owner = unique_address("owner");
-    let project = project_owned_by(&app, &owner).await;
-    let check = named_check(&app, &project, "db dump").await;
-    let gone = unique_address("gone");
+    let owner = common::unique_address("owner");
+    let project = app.project_owned_by(&owner).await;
+    let check = app.named_check(&project, "db dump").await;
+    let gone = common::unique_address("gone");
     sink.refuse(&gone);
     let channel = email_channel(&app, &project, &check, &gone).await;
 
@@ -318,7 +272,7 @@ async fn a_refused_recipient_disables_the_channel_and_tells_the_owner(backend: B
     let report = app.deliver().await;
     assert_eq!((report.sent, report.failed), (0, 1), "{report:?}");
 
-    let row = reload_channel(&app, &channel).await;
+    let row = app.reload_channel(&channel).await;
     assert!(row.disabled, "a refused address disables the channel");
     let error = row.last_error.clone().unwrap_or_default();
     assert!(error.contains("SMTP"), "{error}");
@@ -335,10 +289,10 @@ async fn a_refused_recipient_disables_the_channel_and_tells_the_owner(backend: B
 
     let mails = sink.mails();
     assert!(
-        mails_to(&mails, &gone).is_empty(),
+        common::smtp::mails_to(&mails, &gone).is_empty(),
         "nothing reached the refused address"
     );
-    let told = mails_to(&mails, &owner);
+    let told = common::smtp::mails_to(&mails, &owner);
     assert_eq!(told.len(), 1, "the owner is told once: {mails:#?}");
     assert_eq!(
         told[0].header("Subject").as_deref(),
@@ -373,7 +327,7 @@ async fn without_smtp_the_email_is_logged_and_counted_as_sent(backend: Backend) 
         "the default has no SMTP server"
     );
     let project = app.project().await;
-    let check = named_check(&app, &project, "logged").await;
+    let check = app.named_check(&project, "logged").await;
     let channel = email_channel(&app, &project, &check, "ops@example.com").await;
 
     ping(&app, &check, "/fail", "").await;
@@ -381,7 +335,7 @@ async fn without_smtp_the_email_is_logged_and_counted_as_sent(backend: Backend) 
     assert_eq!(report.sent, 1, "{report:?}");
     let listed = notifications(&app, &project, &check).await;
     assert_eq!(listed[0]["state"], "sent");
-    let row = reload_channel(&app, &channel).await;
+    let row = app.reload_channel(&channel).await;
     assert!(!row.disabled);
     assert_eq!(row.last_error, None);
     let (rows, attempts) = outbox::for_check(app.db(), check.id, 10).await.unwrap();
@@ -393,8 +347,8 @@ async fn without_smtp_the_email_is_logged_and_counted_as_sent(backend: Backend) 
 async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "reports").await;
-    let address = unique_address("reader");
+    let check = app.named_check(&project, "reports").await;
+    let address = common::unique_address("reader");
     let channel = email_channel(&app, &project, &check, &address).await;
     let path = format!("/unsubscribe/{}/{}", channel.uuid, channel.token);
 
@@ -402,7 +356,7 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
     let (status, page) = app.get_text(&path).await;
     assert_eq!(status, 200);
     assert!(page.contains("<form method=\"post\""), "{page}");
-    assert!(!reload_channel(&app, &channel).await.disabled);
+    assert!(!app.reload_channel(&channel).await.disabled);
 
     // A wrong token changes nothing.
     let wrong = format!(
@@ -412,12 +366,12 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
     );
     let r = app.post(&wrong, "List-Unsubscribe=One-Click").await;
     assert_eq!(r.status(), 404);
-    assert!(!reload_channel(&app, &channel).await.disabled);
+    assert!(!app.reload_channel(&channel).await.disabled);
     // Nor does another channel's token.
-    let other = email_channel(&app, &project, &check, &unique_address("other")).await;
+    let other = email_channel(&app, &project, &check, &common::unique_address("other")).await;
     let mixed = format!("/unsubscribe/{}/{}", channel.uuid, other.token);
     assert_eq!(app.post(&mixed, "").await.status(), 404);
-    assert!(!reload_channel(&app, &channel).await.disabled);
+    assert!(!app.reload_channel(&channel).await.disabled);
     // A channel of another kind cannot be unsubscribed, even with its own token.
     let hook_id = app.channel(&project).await;
     let hook = channels::find_by_id(app.db(), hook_id)
@@ -448,16 +402,22 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let row = reload_channel(&app, &channel).await;
+    let row = app.reload_channel(&channel).await;
     assert!(row.disabled);
-    assert!(!reload_channel(&app, &other).await.disabled);
+    assert!(!app.reload_channel(&other).await.disabled);
 
     // What was queued for the unsubscribed address is dropped; the other channel gets its.
     let report = app.deliver().await;
     assert_eq!((report.sent, report.failed), (1, 1), "{report:?}");
     let mails = sink.mails();
-    assert!(mails_to(&mails, &address).is_empty(), "{mails:#?}");
-    assert_eq!(mails_to(&mails, &other_address(&other)).len(), 1);
+    assert!(
+        common::smtp::mails_to(&mails, &address).is_empty(),
+        "{mails:#?}"
+    );
+    assert_eq!(
+        common::smtp::mails_to(&mails, &other_address(&other)).len(),
+        1
+    );
     let (rows, _) = outbox::for_check(app.db(), check.id, 10).await.unwrap();
     let dropped = rows
         .iter()
@@ -487,10 +447,10 @@ fn other_address(channel: &ChannelRow) -> String {
 async fn a_check_name_cannot_add_headers_or_recipients(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
-    let attacker = unique_address("attacker");
+    let attacker = common::unique_address("attacker");
     let name = format!("db\r\nBcc: {attacker}\r\nX-Injected: yes");
-    let check = named_check(&app, &project, &name).await;
-    let address = unique_address("ops");
+    let check = app.named_check(&project, &name).await;
+    let address = common::unique_address("ops");
     email_channel(&app, &project, &check, &address).await;
 
     ping(&app, &check, "/fail", "").await;
@@ -507,8 +467,8 @@ async fn a_check_name_cannot_add_headers_or_recipients(backend: Backend) {
 async fn a_wrong_unsubscribe_token_shows_no_form(backend: Backend) {
     let (app, _sink) = app_with_sink(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "reports").await;
-    let channel = email_channel(&app, &project, &check, &unique_address("reader")).await;
+    let check = app.named_check(&project, "reports").await;
+    let channel = email_channel(&app, &project, &check, &common::unique_address("reader")).await;
     let wrong = format!(
         "/unsubscribe/{}/{}",
         channel.uuid,
@@ -518,14 +478,14 @@ async fn a_wrong_unsubscribe_token_shows_no_form(backend: Backend) {
     assert_eq!(status, 404, "a wrong link is not offered a button:\n{page}");
     let unknown = format!("/unsubscribe/{}/{}", uuid::Uuid::new_v4(), channel.token);
     assert_eq!(app.get_text(&unknown).await.0, 404);
-    assert!(!reload_channel(&app, &channel).await.disabled);
+    assert!(!app.reload_channel(&channel).await.disabled);
 }
 
 async fn a_check_that_goes_quiet_is_reported_by_the_scheduler(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "daily report").await;
-    let address = unique_address("ops");
+    let check = app.named_check(&project, "daily report").await;
+    let address = common::unique_address("ops");
     email_channel(&app, &project, &check, &address).await;
     ping(&app, &check, "", "").await;
     assert_eq!(
@@ -567,8 +527,8 @@ async fn an_smtp_server_that_is_down_is_retried_without_disabling(backend: Backe
     })
     .await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly backup").await;
-    let channel = email_channel(&app, &project, &check, &unique_address("ops")).await;
+    let check = app.named_check(&project, "nightly backup").await;
+    let channel = email_channel(&app, &project, &check, &common::unique_address("ops")).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
@@ -581,6 +541,6 @@ async fn an_smtp_server_that_is_down_is_retried_without_disabling(backend: Backe
             .is_some_and(|e| e.contains("SMTP")),
         "{listed:?}"
     );
-    let row = reload_channel(&app, &channel).await;
+    let row = app.reload_channel(&channel).await;
     assert!(!row.disabled, "the server's trouble is not the channel's");
 }

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{Backend, TestApp};
-use overdue::store::channels::{self, ChannelFields, ChannelRow};
-use overdue::store::checks::{CheckConfig, CheckRow};
+use overdue::store::channels::ChannelRow;
+use overdue::store::checks::CheckRow;
 use overdue::store::outbox::{self, NotificationRow};
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
@@ -66,14 +66,6 @@ async fn shell_app(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |c| c.shell_enabled = true).await
 }
 
-async fn named_check(app: &TestApp, project: &CreatedProject, name: &str) -> CheckRow {
-    let spec = CheckConfig {
-        name: name.into(),
-        ..CheckConfig::default()
-    };
-    app.check(project, spec).await
-}
-
 /// A shell channel, stored directly (as it would be from when shell was enabled), and
 /// assigned to `check`.
 async fn shell_channel(
@@ -82,27 +74,9 @@ async fn shell_channel(
     check: &CheckRow,
     config: Value,
 ) -> ChannelRow {
-    let fields = ChannelFields {
-        kind: "shell".into(),
-        name: "restart".into(),
-        config: config.to_string(),
-        notify_up: true,
-        notify_down: true,
-    };
-    let channel = channels::create(app.db(), project.id, &fields, app.now())
-        .await
-        .unwrap();
-    channels::assign(app.db(), check.id, channel.id)
-        .await
-        .unwrap();
+    let channel = app.add_channel(project, "shell", "restart", config).await;
+    app.assign(check, &channel).await;
     channel
-}
-
-async fn reload_channel(app: &TestApp, channel: &ChannelRow) -> ChannelRow {
-    channels::find_by_uuid(app.db(), &channel.uuid)
-        .await
-        .unwrap()
-        .expect("channel exists")
 }
 
 async fn ping(app: &TestApp, check: &CheckRow, suffix: &str) {
@@ -152,7 +126,7 @@ async fn the_command_sees_the_check_in_its_environment_and_names_stay_data(backe
         pwned.0.display(),
         victim.0.display()
     );
-    let check = named_check(&app, &project, &name).await;
+    let check = app.named_check(&project, &name).await;
     let channel = shell_channel(
         &app,
         &project,
@@ -199,14 +173,14 @@ async fn the_command_sees_the_check_in_its_environment_and_names_stay_data(backe
     let rows = all_notifications(&app, &check).await;
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
-    let row = reload_channel(&app, &channel).await;
+    let row = app.reload_channel(&channel).await;
     assert_eq!((row.disabled, row.last_error), (false, None));
 }
 
 async fn a_failing_command_is_reported_once_and_the_channel_stays_on(backend: Backend) {
     let app = shell_app(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "restart web").await;
+    let check = app.named_check(&project, "restart web").await;
     let channel = shell_channel(
         &app,
         &project,
@@ -232,7 +206,7 @@ async fn a_failing_command_is_reported_once_and_the_channel_stays_on(backend: Ba
     assert!(!attempts[0].ok);
 
     // The channel stays on: the next flips still reach it.
-    let row = reload_channel(&app, &channel).await;
+    let row = app.reload_channel(&channel).await;
     assert!(
         !row.disabled,
         "a failing command does not disable the channel"
@@ -257,7 +231,7 @@ async fn a_command_that_outlasts_the_timeout_is_killed(backend: Backend) {
     })
     .await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "slow").await;
+    let check = app.named_check(&project, "slow").await;
     let marker = TempPath::new("survived");
     let channel = shell_channel(
         &app,
@@ -281,7 +255,7 @@ async fn a_command_that_outlasts_the_timeout_is_killed(backend: Backend) {
     let error = n.last_error.unwrap_or_default();
     assert!(error.contains("did not finish within 1 s"), "{error}");
     assert!(error.contains("killed"), "{error}");
-    assert!(!reload_channel(&app, &channel).await.disabled);
+    assert!(!app.reload_channel(&channel).await.disabled);
 
     // Had the shell survived, it would write the marker three seconds in.
     tokio::time::sleep(std::time::Duration::from_millis(3500).saturating_sub(took)).await;
@@ -295,7 +269,7 @@ async fn a_stored_shell_channel_does_not_run_when_shell_is_disabled(backend: Bac
     let app = TestApp::spawn(backend).await;
     assert!(!app.state.config.shell_enabled, "off by default");
     let project = app.project().await;
-    let check = named_check(&app, &project, "restart web").await;
+    let check = app.named_check(&project, "restart web").await;
     let marker = TempPath::new("ran");
     let channel = shell_channel(
         &app,
@@ -314,7 +288,7 @@ async fn a_stored_shell_channel_does_not_run_when_shell_is_disabled(backend: Bac
     assert!(error.contains("OVERDUE_SHELL_ENABLED"), "{error}");
     assert!(!exists(&marker.0), "the command did not run");
     assert!(
-        !reload_channel(&app, &channel).await.disabled,
+        !app.reload_channel(&channel).await.disabled,
         "the channel works again once the operator enables shell"
     );
 }

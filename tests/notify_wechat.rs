@@ -9,10 +9,10 @@ use common::smtp::{Mail, SmtpSink};
 use common::{Backend, TestApp};
 use overdue::app::AppState;
 use overdue::jobs::notifier::Notifier;
-use overdue::store::channels::{self, ChannelFields, ChannelRow};
-use overdue::store::checks::{CheckConfig, CheckRow};
+use overdue::store::channels::{self};
+use overdue::store::checks::CheckRow;
 use overdue::store::outbox::{self, NotificationRow};
-use overdue::store::projects::{self, CreatedProject};
+use overdue::store::projects::CreatedProject;
 use overdue::store::{Db, users};
 use serde_json::{Value, json};
 
@@ -55,74 +55,15 @@ for_each_backend!(
 // ---------------------------------------------------------------------------------------
 // Shared helpers
 
-fn smtp_url(sink: &SmtpSink) -> String {
-    // `SmtpSink::url` adds `?tls=none`, which lettre refuses; no `tls` means plain SMTP.
-    format!("smtp://127.0.0.1:{}", sink.port)
-}
-
 /// The app with ServerChan pointed at `receiver`, emails going to `sink`.
 async fn app_for(backend: Backend, receiver: &Receiver, sink: &SmtpSink) -> TestApp {
-    let (base, smtp) = (receiver.base.clone(), smtp_url(sink));
+    let (base, smtp) = (receiver.base.clone(), sink.url());
     TestApp::spawn_with(backend, move |c| {
         c.serverchan_url = base.clone();
         c.serverchan3_url = format!("{base}/sc3/{{uid}}");
         c.smtp_url = smtp;
     })
     .await
-}
-
-/// A project owned by a user with a known address.
-async fn project_owned_by(app: &TestApp, owner: &str) -> CreatedProject {
-    let user = users::create(app.db(), owner, None, app.now())
-        .await
-        .unwrap();
-    projects::create(app.db(), user, "Backups", app.now())
-        .await
-        .unwrap()
-}
-
-fn unique_address(label: &str) -> String {
-    format!("{label}-{}@example.com", uuid::Uuid::new_v4().simple())
-}
-
-async fn named_check(app: &TestApp, project: &CreatedProject, name: &str) -> CheckRow {
-    let spec = CheckConfig {
-        name: name.into(),
-        ..CheckConfig::default()
-    };
-    app.check(project, spec).await
-}
-
-async fn channel(
-    app: &TestApp,
-    project: &CreatedProject,
-    kind: &str,
-    name: &str,
-    config: Value,
-) -> ChannelRow {
-    let fields = ChannelFields {
-        kind: kind.into(),
-        name: name.into(),
-        config: config.to_string(),
-        notify_up: true,
-        notify_down: true,
-    };
-    channels::create(app.db(), project.id, &fields, app.now())
-        .await
-        .unwrap()
-}
-
-async fn assign(app: &TestApp, check: &CheckRow, channel: &ChannelRow) {
-    channels::assign(app.db(), check.id, channel.id)
-        .await
-        .unwrap();
-}
-
-async fn reload_channel(app: &TestApp, channel: &ChannelRow) -> ChannelRow {
-    channels::find_by_uuid(app.db(), &channel.uuid)
-        .await
-        .unwrap()
-        .expect("channel exists")
 }
 
 async fn ping(app: &TestApp, check: &CheckRow, suffix: &str, body: &str) {
@@ -187,13 +128,6 @@ fn unwrapped(mail: &Mail) -> String {
     mail.data.replace("=\r\n", "")
 }
 
-fn mails_to<'a>(mails: &'a [Mail], address: &str) -> Vec<&'a Mail> {
-    mails
-        .iter()
-        .filter(|m| m.to.iter().any(|t| t == address))
-        .collect()
-}
-
 fn wecom_ok() -> Answer {
     Answer::json(json!({"errcode": 0, "errmsg": "ok"}))
 }
@@ -225,16 +159,16 @@ async fn wecom_down_posts_markdown_and_errcode_0_marks_it_sent(backend: Backend)
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
     // A name that tries to mention everyone through markdown.
-    let check = named_check(&app, &project, "nightly db <@all>").await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver)}),
-    )
-    .await;
-    assign(&app, &check, &robot).await;
+    let check = app.named_check(&project, "nightly db <@all>").await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver)}),
+        )
+        .await;
+    app.assign(&check, &robot).await;
 
     ping(&app, &check, "/2", "pg_dump: connection refused").await;
     let report = app.deliver().await;
@@ -268,7 +202,7 @@ async fn wecom_down_posts_markdown_and_errcode_0_marks_it_sent(backend: Backend)
     let n = latest(&app, &check).await;
     assert_eq!((n.state.as_str(), n.attempts), ("sent", 1));
     assert_eq!(n.last_error, None);
-    let row = reload_channel(&app, &robot).await;
+    let row = app.reload_channel(&robot).await;
     assert!(!row.disabled);
     assert_eq!(row.last_error, None);
 }
@@ -278,22 +212,22 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     receiver.always(wecom_error(93000, "invalid webhook url"));
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
-    let owner = unique_address("owner");
-    let project = project_owned_by(&app, &owner).await;
-    let manager = unique_address("manager");
+    let owner = common::unique_address("owner");
+    let project = app.project_owned_by(&owner).await;
+    let manager = common::unique_address("manager");
     add_member(&app, &project, &manager, "manager").await;
-    let member = unique_address("member");
+    let member = common::unique_address("member");
     add_member(&app, &project, &member, "member").await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver)}),
-    )
-    .await;
-    assign(&app, &check, &robot).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver)}),
+        )
+        .await;
+    app.assign(&check, &robot).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
@@ -301,7 +235,7 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
 
     let n = latest(&app, &check).await;
     assert_eq!(n.state, "failed");
-    let row = reload_channel(&app, &robot).await;
+    let row = app.reload_channel(&robot).await;
     assert!(row.disabled, "a deleted robot disables the channel");
     let error = row.last_error.clone().unwrap();
     assert!(error.contains("93000"), "{error}");
@@ -311,7 +245,7 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     );
 
     let mails = sink.mails();
-    let told = mails_to(&mails, &owner);
+    let told = common::smtp::mails_to(&mails, &owner);
     assert_eq!(told.len(), 1, "the owner is told once: {mails:#?}");
     assert_eq!(
         told[0].header("Subject").as_deref(),
@@ -320,8 +254,15 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     let text = unwrapped(told[0]);
     assert!(text.contains("WeCom errcode 93000"), "{text}");
     assert!(text.contains("Add a robot to the group again"), "{text}");
-    assert_eq!(mails_to(&mails, &manager).len(), 1, "managers are told too");
-    assert!(mails_to(&mails, &member).is_empty(), "members are not");
+    assert_eq!(
+        common::smtp::mails_to(&mails, &manager).len(),
+        1,
+        "managers are told too"
+    );
+    assert!(
+        common::smtp::mails_to(&mails, &member).is_empty(),
+        "members are not"
+    );
 
     // No retries, and the next flip queues nothing for it.
     app.advance(3600);
@@ -339,16 +280,16 @@ async fn wecom_errcode_45009_is_retried_after_a_minute(backend: Backend) {
     receiver.always(wecom_ok());
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver)}),
-    )
-    .await;
-    assign(&app, &check, &robot).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver)}),
+        )
+        .await;
+    app.assign(&check, &robot).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
@@ -360,7 +301,7 @@ async fn wecom_errcode_45009_is_retried_after_a_minute(backend: Backend) {
         "{n:?}"
     );
     assert!(
-        !reload_channel(&app, &robot).await.disabled,
+        !app.reload_channel(&robot).await.disabled,
         "a rate limit is not the channel's fault"
     );
 
@@ -375,7 +316,7 @@ async fn wecom_errcode_45009_is_retried_after_a_minute(backend: Backend) {
     let n = latest(&app, &check).await;
     assert_eq!((n.state.as_str(), n.attempts), ("sent", 2));
     assert_eq!(n.last_error, None);
-    assert_eq!(reload_channel(&app, &robot).await.last_error, None);
+    assert_eq!(app.reload_channel(&robot).await.last_error, None);
 }
 
 async fn wecom_a_reply_that_is_not_json_is_retried_not_sent(backend: Backend) {
@@ -388,16 +329,16 @@ async fn wecom_a_reply_that_is_not_json_is_retried_not_sent(backend: Backend) {
     receiver.always(wecom_ok());
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver)}),
-    )
-    .await;
-    assign(&app, &check, &robot).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver)}),
+        )
+        .await;
+    app.assign(&check, &robot).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
@@ -410,7 +351,7 @@ async fn wecom_a_reply_that_is_not_json_is_retried_not_sent(backend: Backend) {
             .is_some_and(|e| e.contains("not its JSON reply")),
         "{n:?}"
     );
-    assert!(!reload_channel(&app, &robot).await.disabled);
+    assert!(!app.reload_channel(&robot).await.disabled);
 
     // The first retry comes after 10 s (±25 %).
     app.advance(13);
@@ -424,16 +365,16 @@ async fn wecom_at_all_mentions_go_in_a_text_message_on_down_only(backend: Backen
     receiver.always(wecom_ok());
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver), "mentions": ["@all"]}),
-    )
-    .await;
-    assign(&app, &check, &robot).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver), "mentions": ["@all"]}),
+        )
+        .await;
+    app.assign(&check, &robot).await;
 
     ping(&app, &check, "/fail", "").await;
     assert_eq!(app.deliver().await.sent, 1);
@@ -470,18 +411,18 @@ async fn wecom_the_robot_allowance_is_twenty_a_minute_then_a_digest(backend: Bac
     receiver.always(wecom_ok());
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver)}),
-    )
-    .await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver)}),
+        )
+        .await;
     let mut checks = Vec::new();
     for i in 0..25 {
-        let check = named_check(&app, &project, &format!("job {i:02}")).await;
-        assign(&app, &check, &robot).await;
+        let check = app.named_check(&project, &format!("job {i:02}")).await;
+        app.assign(&check, &robot).await;
         checks.push(check);
     }
 
@@ -549,18 +490,18 @@ async fn wecom_two_processes_share_the_robot_allowance_on_postgres() {
     let other = Notifier::new(&other_state).expect("second notifier");
 
     let project = app.project().await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver)}),
-    )
-    .await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver)}),
+        )
+        .await;
     let mut checks = Vec::new();
     for i in 0..25 {
-        let check = named_check(&app, &project, &format!("job {i:02}")).await;
-        assign(&app, &check, &robot).await;
+        let check = app.named_check(&project, &format!("job {i:02}")).await;
+        app.assign(&check, &robot).await;
         checks.push(check);
     }
     for (i, check) in checks.iter().enumerate() {
@@ -592,8 +533,8 @@ async fn wecom_test_notification_through_the_api(backend: Backend) {
     let receiver = Receiver::start().await;
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
-    let owner = unique_address("owner");
-    let project = project_owned_by(&app, &owner).await;
+    let owner = common::unique_address("owner");
+    let project = app.project_owned_by(&owner).await;
     let api = |method: reqwest::Method, path: &str| {
         app.http
             .request(method, app.url(path))
@@ -654,16 +595,16 @@ async fn wecom_a_robot_that_does_not_answer_in_time_is_retried(backend: Backend)
     receiver.always(wecom_ok());
     let app = TestApp::spawn_with(backend, |c| c.notify_timeout = 1).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver)}),
-    )
-    .await;
-    assign(&app, &check, &robot).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver)}),
+        )
+        .await;
+    app.assign(&check, &robot).await;
 
     ping(&app, &check, "/fail", "").await;
     let started = std::time::Instant::now();
@@ -682,7 +623,7 @@ async fn wecom_a_robot_that_does_not_answer_in_time_is_retried(backend: Backend)
             .is_some_and(|e| e.contains("Timed out")),
         "{n:?}"
     );
-    assert!(!reload_channel(&app, &robot).await.disabled);
+    assert!(!app.reload_channel(&robot).await.disabled);
 
     app.advance(13);
     assert_eq!(app.deliver().await.sent, 1);
@@ -694,20 +635,20 @@ async fn wecom_a_big_digest_stays_within_4096_bytes(backend: Backend) {
     receiver.always(wecom_ok());
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver), "mentions": ["zhangsan"]}),
-    )
-    .await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver), "mentions": ["zhangsan"]}),
+        )
+        .await;
     let mut checks = Vec::new();
     for i in 0..30 {
         // Chinese is three bytes a character in UTF-8.
         let name = format!("数据库夜间备份任务{i:02}{}", "检查".repeat(20));
-        let check = named_check(&app, &project, &name).await;
-        assign(&app, &check, &robot).await;
+        let check = app.named_check(&project, &name).await;
+        app.assign(&check, &robot).await;
         checks.push(check);
     }
     for check in &checks {
@@ -730,19 +671,19 @@ async fn wecom_a_truncated_digest_still_mentions_people(backend: Backend) {
     receiver.always(wecom_ok());
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
-    let robot = channel(
-        &app,
-        &project,
-        "wecom",
-        "ops room",
-        json!({"url": robot_url(&receiver), "mentions": ["zhangsan"]}),
-    )
-    .await;
+    let robot = app
+        .add_channel(
+            &project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(&receiver), "mentions": ["zhangsan"]}),
+        )
+        .await;
     let mut checks = Vec::new();
     for i in 0..30 {
         let name = format!("数据库夜间备份任务{i:02}{}", "检查".repeat(20));
-        let check = named_check(&app, &project, &name).await;
-        assign(&app, &check, &robot).await;
+        let check = app.named_check(&project, &name).await;
+        app.assign(&check, &robot).await;
         checks.push(check);
     }
     for check in &checks {
@@ -786,16 +727,16 @@ async fn serverchan_turbo_key_posts_title_and_desp(backend: Backend) {
     let app = app_for(backend, &receiver, &sink).await;
     let project = app.project().await;
     let name = "nightly database backup of the billing cluster\nsecond line";
-    let check = named_check(&app, &project, name).await;
-    let sc = channel(
-        &app,
-        &project,
-        "serverchan",
-        "me",
-        json!({"sendkey": "SCTabc123"}),
-    )
-    .await;
-    assign(&app, &check, &sc).await;
+    let check = app.named_check(&project, name).await;
+    let sc = app
+        .add_channel(
+            &project,
+            "serverchan",
+            "me",
+            json!({"sendkey": "SCTabc123"}),
+        )
+        .await;
+    app.assign(&check, &sc).await;
 
     ping(&app, &check, "/fail", "disk full").await;
     assert_eq!(app.deliver().await.sent, 1);
@@ -830,16 +771,16 @@ async fn serverchan_sc3_key_goes_to_the_users_own_host(backend: Backend) {
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let sc = channel(
-        &app,
-        &project,
-        "serverchan",
-        "me",
-        json!({"sendkey": "sctp12345tabcdef"}),
-    )
-    .await;
-    assign(&app, &check, &sc).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let sc = app
+        .add_channel(
+            &project,
+            "serverchan",
+            "me",
+            json!({"sendkey": "sctp12345tabcdef"}),
+        )
+        .await;
+    app.assign(&check, &sc).await;
 
     ping(&app, &check, "/fail", "").await;
     assert_eq!(app.deliver().await.sent, 1);
@@ -857,23 +798,23 @@ async fn serverchan_a_refused_key_disables_the_channel_and_tells_the_owner(backe
     ));
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
-    let owner = unique_address("owner");
-    let project = project_owned_by(&app, &owner).await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let sc = channel(
-        &app,
-        &project,
-        "serverchan",
-        "my phone",
-        json!({"sendkey": "SCTrevoked99"}),
-    )
-    .await;
-    assign(&app, &check, &sc).await;
+    let owner = common::unique_address("owner");
+    let project = app.project_owned_by(&owner).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let sc = app
+        .add_channel(
+            &project,
+            "serverchan",
+            "my phone",
+            json!({"sendkey": "SCTrevoked99"}),
+        )
+        .await;
+    app.assign(&check, &sc).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
     assert_eq!(report.failed, 1, "{report:?}");
-    let row = reload_channel(&app, &sc).await;
+    let row = app.reload_channel(&sc).await;
     assert!(row.disabled);
     let error = row.last_error.unwrap();
     assert!(
@@ -883,7 +824,7 @@ async fn serverchan_a_refused_key_disables_the_channel_and_tells_the_owner(backe
     assert_eq!(latest(&app, &check).await.state, "failed");
 
     let mails = sink.mails();
-    let told = mails_to(&mails, &owner);
+    let told = common::smtp::mails_to(&mails, &owner);
     assert_eq!(told.len(), 1, "{mails:#?}");
     assert_eq!(
         told[0].header("Subject").as_deref(),
@@ -906,16 +847,16 @@ async fn serverchan_http_429_is_retried_with_the_24_hour_explanation(backend: Ba
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let sc = channel(
-        &app,
-        &project,
-        "serverchan",
-        "me",
-        json!({"sendkey": "SCTabc123"}),
-    )
-    .await;
-    assign(&app, &check, &sc).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let sc = app
+        .add_channel(
+            &project,
+            "serverchan",
+            "me",
+            json!({"sendkey": "SCTabc123"}),
+        )
+        .await;
+    app.assign(&check, &sc).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
@@ -925,7 +866,7 @@ async fn serverchan_http_429_is_retried_with_the_24_hour_explanation(backend: Ba
     let error = n.last_error.unwrap_or_default();
     assert!(error.contains("429"), "{error}");
     assert!(error.contains("24 hours"), "{error}");
-    let row = reload_channel(&app, &sc).await;
+    let row = app.reload_channel(&sc).await;
     assert!(!row.disabled);
     assert!(
         row.last_error
@@ -964,26 +905,28 @@ async fn serverchan_the_sendkey_never_shows_in_errors(backend: Backend) {
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
     let project = app.project().await;
-    let check = named_check(&app, &project, "nightly db").await;
-    let sc = channel(&app, &project, "serverchan", "me", json!({"sendkey": KEY})).await;
-    assign(&app, &check, &sc).await;
+    let check = app.named_check(&project, "nightly db").await;
+    let sc = app
+        .add_channel(&project, "serverchan", "me", json!({"sendkey": KEY}))
+        .await;
+    app.assign(&check, &sc).await;
 
     ping(&app, &check, "/fail", "").await;
     // Four replies from the receiver, each retried, the last one permanent.
     for _ in 0..4 {
         app.deliver().await;
-        let row = reload_channel(&app, &sc).await;
+        let row = app.reload_channel(&sc).await;
         let error = row.last_error.clone().unwrap_or_default();
         assert!(!error.is_empty());
         assert!(!error.contains(KEY), "the key leaked: {error}");
         app.advance(900);
     }
     assert_eq!(receiver.count(), 4);
-    assert!(reload_channel(&app, &sc).await.disabled);
+    assert!(app.reload_channel(&sc).await.disabled);
 
     // A channel whose server cannot be reached at all.
     let app2 = {
-        let smtp = smtp_url(&sink);
+        let smtp = sink.url();
         TestApp::spawn_with(backend, move |c| {
             c.serverchan_url = format!("http://127.0.0.1:{closed}");
             c.smtp_url = smtp;
@@ -991,19 +934,15 @@ async fn serverchan_the_sendkey_never_shows_in_errors(backend: Backend) {
         .await
     };
     let project2 = app2.project().await;
-    let check2 = named_check(&app2, &project2, "nightly db").await;
-    let sc2 = channel(
-        &app2,
-        &project2,
-        "serverchan",
-        "me",
-        json!({"sendkey": KEY}),
-    )
-    .await;
-    assign(&app2, &check2, &sc2).await;
+    let check2 = app2.named_check(&project2, "nightly db").await;
+    let sc2 = app2
+        .add_channel(&project2, "serverchan", "me", json!({"sendkey": KEY}))
+        .await;
+    app2.assign(&check2, &sc2).await;
     ping(&app2, &check2, "/fail", "").await;
     assert_eq!(app2.deliver().await.retried, 1);
-    let error = reload_channel(&app2, &sc2)
+    let error = app2
+        .reload_channel(&sc2)
         .await
         .last_error
         .unwrap_or_default();

@@ -20,6 +20,11 @@ use sqlx::postgres::PgConnectOptions;
 use std::str::FromStr;
 use std::sync::Arc;
 
+/// An address no other test uses.
+pub fn unique_address(label: &str) -> String {
+    format!("{label}-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
 /// Runs each listed test once on SQLite and once on PostgreSQL, as
 /// `<name>::sqlite` and `<name>::postgres`.
 #[macro_export]
@@ -274,18 +279,64 @@ impl TestApp {
         );
     }
 
-    /// A webhook channel in the project.
-    pub async fn channel(&self, project: &CreatedProject) -> i64 {
+    /// A project owned by a new user with the given address.
+    pub async fn project_owned_by(&self, owner: &str) -> CreatedProject {
+        let user = users::create(self.db(), owner, None, self.now())
+            .await
+            .unwrap();
+        projects::create(self.db(), user, "Backups", self.now())
+            .await
+            .unwrap()
+    }
+
+    /// A check with default settings and the given name.
+    pub async fn named_check(&self, project: &CreatedProject, name: &str) -> CheckRow {
+        let spec = CheckConfig {
+            name: name.into(),
+            ..CheckConfig::default()
+        };
+        self.check(project, spec).await
+    }
+
+    /// A channel of `kind` in the project, notifying on down and up, assigned to nothing.
+    pub async fn add_channel(
+        &self,
+        project: &CreatedProject,
+        kind: &str,
+        name: &str,
+        config: serde_json::Value,
+    ) -> channels::ChannelRow {
         let fields = channels::ChannelFields {
-            kind: "webhook".into(),
-            name: "hook".into(),
-            config: serde_json::json!({"url_down": "http://example.com/down"}).to_string(),
+            kind: kind.into(),
+            name: name.into(),
+            config: config.to_string(),
             notify_up: true,
             notify_down: true,
         };
         channels::create(self.db(), project.id, &fields, self.now())
             .await
             .unwrap()
+    }
+
+    pub async fn assign(&self, check: &CheckRow, channel: &channels::ChannelRow) {
+        channels::assign(self.db(), check.id, channel.id)
+            .await
+            .unwrap();
+    }
+
+    /// The channel as stored now.
+    pub async fn reload_channel(&self, channel: &channels::ChannelRow) -> channels::ChannelRow {
+        channels::find_by_uuid(self.db(), &channel.uuid)
+            .await
+            .unwrap()
+            .expect("channel exists")
+    }
+
+    /// A webhook channel in the project.
+    pub async fn channel(&self, project: &CreatedProject) -> i64 {
+        let config = serde_json::json!({"url_down": "http://example.com/down"});
+        self.add_channel(project, "webhook", "hook", config)
+            .await
             .id
     }
 

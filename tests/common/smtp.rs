@@ -33,6 +33,14 @@ pub struct SmtpSink {
     refused: Arc<Mutex<Vec<String>>>,
 }
 
+/// The mails among `mails` addressed to `address`.
+pub fn mails_to<'a>(mails: &'a [Mail], address: &str) -> Vec<&'a Mail> {
+    mails
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == address))
+        .collect()
+}
+
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
