@@ -274,7 +274,7 @@ git_commit() {
 	fi
 	local c
 	c="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-	if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src migrations templates Cargo.toml Cargo.lock ':!src/bin/overdue-bench.rs' 2>/dev/null)" ]]; then
+	if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src migrations templates Cargo.toml Cargo.lock ':!src/bin/overdue-bench' 2>/dev/null)" ]]; then
 		c="$c+dirty"
 	fi
 	echo "$c"
@@ -362,4 +362,15 @@ ping_for_ratio() {
 			"$RESULTS_DIR/ping.jsonl" 2>/dev/null | tail -n1)"
 		[[ -n "$PING_JSON" ]] || die "no $backend ping result at $CONNECTIONS connections in $RESULTS_DIR/ping.jsonl"
 	fi
+}
+
+# backends_of B: sets BACKENDS from a --backend value (sqlite, postgres or both).
+# shellcheck disable=SC2034 # BACKENDS is read by the caller
+backends_of() {
+	case "$1" in
+	sqlite) BACKENDS=(sqlite) ;;
+	postgres) BACKENDS=(postgres) ;;
+	both) BACKENDS=(sqlite postgres) ;;
+	*) die "--backend must be sqlite, postgres or both" ;;
+	esac
 }

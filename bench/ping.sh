@@ -51,12 +51,7 @@ is_uint "$DURATION" --duration
 is_uint "$CONNECTIONS" --connections
 is_uint "$THREADS" --threads
 [[ -z "$POOL" ]] || is_uint "$POOL" --pool
-case "$BACKEND" in
-sqlite) BACKENDS=(sqlite) ;;
-postgres) BACKENDS=(postgres) ;;
-both) BACKENDS=(sqlite postgres) ;;
-*) die "--backend must be sqlite, postgres or both" ;;
-esac
+backends_of "$BACKEND"
 ((CHECKS > 0 && DURATION > 0 && CONNECTIONS > 0)) || die "--checks, --duration and --connections must be positive"
 
 setup_traps

@@ -53,12 +53,7 @@ is_uint "$RUNS" --startup-runs
 ((DUE > 0 && DUE <= CHECKS)) || die "--due must be between 1 and --checks"
 ((IDLE > 0 && RUNS > 0)) || die "--idle and --startup-runs must be positive"
 case "$SINK" in silent | refused) ;; *) die "--sink must be silent or refused" ;; esac
-case "$BACKEND" in
-sqlite) BACKENDS=(sqlite) ;;
-postgres) BACKENDS=(postgres) ;;
-both) BACKENDS=(sqlite postgres) ;;
-*) die "--backend must be sqlite, postgres or both" ;;
-esac
+backends_of "$BACKEND"
 
 setup_traps
 need jq jq

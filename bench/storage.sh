@@ -58,12 +58,7 @@ for v in CHECKS HOT DURATION CONNECTIONS SAMPLE; do is_uint "${!v}" "--${v,,}"; 
 ((HOT > 0 && HOT <= CHECKS)) || die "--hot must be between 1 and --checks"
 ((DURATION > 0 && CONNECTIONS > 0 && SAMPLE > 0)) || die "--duration, --connections and --sample must be positive"
 case "$VACUUM" in auto | manual | none) ;; *) die "--vacuum must be auto, manual or none" ;; esac
-case "$BACKEND" in
-sqlite) BACKENDS=(sqlite) ;;
-postgres) BACKENDS=(postgres) ;;
-both) BACKENDS=(sqlite postgres) ;;
-*) die "--backend must be sqlite, postgres or both" ;;
-esac
+backends_of "$BACKEND"
 
 setup_traps
 need wrk wrk

@@ -1,197 +1,30 @@
-//! `overdue-bench`: the helper the scripts in `bench/` use. It seeds a database with many
-//! checks quickly, arms deadlines, waits for the scheduler's flips, times start-up, and
-//! holds a silent TCP port for webhooks that should never finish. It is not part of the
-//! service; see `bench/README.md`.
+//! Seeding a database with many checks, arming deadlines, and waiting for the
+//! scheduler's flips.
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, TimeDelta, Utc};
-use clap::{Parser, Subcommand};
 use overdue::domain::channel_config::ChannelConfig;
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::{Db, Ts, checks, projects, users};
 use serde_json::json;
 use sqlx::postgres::PgPoolCopyExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "overdue-bench",
-    about = "Helper for the benchmark scripts in bench/"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Cmd,
-}
-
-#[derive(Debug, Subcommand)]
-enum Cmd {
-    /// Apply migrations, create a user and a project, and insert N checks in bulk.
-    Seed {
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-        #[arg(long)]
-        checks: u64,
-        /// `up` (pinged just now, due after timeout + grace) or `new` (never pinged).
-        #[arg(long, default_value = "up")]
-        state: String,
-        #[arg(long, default_value_t = 86_400)]
-        timeout: i64,
-        #[arg(long, default_value_t = 3_600)]
-        grace: i64,
-        /// Write the uuids of the checks here, one a line, in id order.
-        #[arg(long)]
-        uuids: Option<PathBuf>,
-        /// Write at most this many uuids (the checks with the lowest ids).
-        #[arg(long)]
-        uuids_limit: Option<u64>,
-        /// Create a webhook channel that POSTs to this URL when a check goes down.
-        #[arg(long)]
-        channel_url: Option<String>,
-        /// Assign the channel to this many checks (the lowest ids).
-        #[arg(long, default_value_t = 0)]
-        channel_checks: u64,
-    },
-    /// Give the K checks with the lowest ids a deadline at the given instant, with a
-    /// last ping that makes that deadline the right one.
-    Arm {
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-        #[arg(long)]
-        count: i64,
-        /// The deadline, in milliseconds since the Unix epoch.
-        #[arg(long)]
-        at_ms: i64,
-    },
-    /// Poll until `expect` checks have gone down with their outbox rows written; print
-    /// how long after the deadline each milestone was reached.
-    WaitFlips {
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-        #[arg(long)]
-        expect: i64,
-        /// The deadline the checks share, in milliseconds since the Unix epoch.
-        #[arg(long)]
-        since_ms: i64,
-        #[arg(long, default_value_t = 50)]
-        interval_ms: u64,
-        #[arg(long, default_value_t = 120)]
-        timeout_s: u64,
-    },
-    /// Start a command and time it until `url` answers 200; then stop it with SIGTERM.
-    Startup {
-        /// An http://host:port/path URL to poll.
-        #[arg(long)]
-        url: String,
-        #[arg(long, default_value_t = 60)]
-        timeout_s: u64,
-        /// Where the command's standard error goes.
-        #[arg(long)]
-        log: Option<PathBuf>,
-        #[arg(trailing_var_arg = true, required = true)]
-        command: Vec<String>,
-    },
-    /// Listen on a loopback port and never accept: connections are established by the
-    /// kernel and then nothing answers. Prints the port, then waits (bounded).
-    Blackhole {
-        #[arg(long, default_value_t = 900)]
-        seconds: u64,
-    },
-}
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("overdue-bench: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = match cli.command {
-        Cmd::Seed {
-            database_url,
-            checks,
-            state,
-            timeout,
-            grace,
-            uuids,
-            uuids_limit,
-            channel_url,
-            channel_checks,
-        } => runtime.block_on(seed(SeedArgs {
-            database_url,
-            checks,
-            up: match state.as_str() {
-                "up" => true,
-                "new" => false,
-                other => {
-                    eprintln!("overdue-bench: --state must be up or new, not {other:?}");
-                    return ExitCode::FAILURE;
-                }
-            },
-            timeout,
-            grace,
-            uuids,
-            uuids_limit,
-            channel_url,
-            channel_checks,
-        })),
-        Cmd::Arm {
-            database_url,
-            count,
-            at_ms,
-        } => runtime.block_on(arm(&database_url, count, at_ms)),
-        Cmd::WaitFlips {
-            database_url,
-            expect,
-            since_ms,
-            interval_ms,
-            timeout_s,
-        } => runtime.block_on(wait_flips(
-            &database_url,
-            expect,
-            since_ms,
-            interval_ms,
-            timeout_s,
-        )),
-        Cmd::Startup {
-            url,
-            timeout_s,
-            log,
-            command,
-        } => startup(&url, timeout_s, log, &command),
-        Cmd::Blackhole { seconds } => blackhole(seconds),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("overdue-bench: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-struct SeedArgs {
-    database_url: String,
-    checks: u64,
-    up: bool,
-    timeout: i64,
-    grace: i64,
-    uuids: Option<PathBuf>,
-    uuids_limit: Option<u64>,
-    channel_url: Option<String>,
-    channel_checks: u64,
+pub struct SeedArgs {
+    pub database_url: String,
+    pub checks: u64,
+    pub up: bool,
+    pub timeout: i64,
+    pub grace: i64,
+    pub uuids: Option<PathBuf>,
+    pub uuids_limit: Option<u64>,
+    pub channel_url: Option<String>,
+    pub channel_checks: u64,
 }
 
 /// One seeded check: the columns that have no default, and the runtime state.
@@ -239,7 +72,7 @@ async fn connect_for_seeding(url: &str) -> anyhow::Result<Db> {
 /// Rows per insert statement on SQLite.
 const SQLITE_ROWS_PER_INSERT: u64 = 10_000;
 
-async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = connect_for_seeding(&args.database_url).await?;
     db.migrate().await?;
@@ -394,7 +227,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn arm(url: &str, count: i64, at_ms: i64) -> anyhow::Result<()> {
+pub async fn arm(url: &str, count: i64, at_ms: i64) -> anyhow::Result<()> {
     let db = Db::connect(url, 1).await?;
     let at = DateTime::from_timestamp_millis(at_ms).context("--at-ms is out of range")?;
     const PERIOD: &str = "select timeout + grace from checks order by id limit 1";
@@ -429,7 +262,7 @@ async fn arm(url: &str, count: i64, at_ms: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_flips(
+pub async fn wait_flips(
     url: &str,
     expect: i64,
     since_ms: i64,
@@ -482,124 +315,5 @@ async fn wait_flips(
     if flips_ms.is_none() || queued_ms.is_none() {
         bail!("gave up after {timeout_s} s: {flips} of {expect} down, {queued} queued");
     }
-    Ok(())
-}
-
-/// `http://host:port/path` split into the address and the path.
-fn split_url(url: &str) -> anyhow::Result<(SocketAddr, String)> {
-    let rest = url
-        .strip_prefix("http://")
-        .context("the URL must start with http://")?;
-    let (host, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].to_string()),
-        None => (rest, "/".to_string()),
-    };
-    Ok((
-        host.parse().context("the URL's host must be ip:port")?,
-        path,
-    ))
-}
-
-/// One GET over a fresh connection; whether it answered 200.
-fn get_ok(addr: SocketAddr, path: &str) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    if s.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    let mut got = 0;
-    while got < head.len() {
-        match s.read(&mut head[got..]) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => got += n,
-        }
-    }
-    head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200")
-}
-
-fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with(field))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-fn startup(
-    url: &str,
-    timeout_s: u64,
-    log: Option<PathBuf>,
-    command: &[String],
-) -> anyhow::Result<()> {
-    let (addr, path) = split_url(url)?;
-    if get_ok(addr, &path) {
-        bail!("{url} already answers before the command started");
-    }
-    let stderr = match &log {
-        Some(p) => Stdio::from(std::fs::File::create(p)?),
-        None => Stdio::inherit(),
-    };
-    let started = Instant::now();
-    let mut child = Command::new(&command[0])
-        .args(&command[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .with_context(|| format!("starting {}", command[0]))?;
-    let pid = child.id();
-    let deadline = started + Duration::from_secs(timeout_s);
-    let mut ready = None;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait()? {
-            bail!("the command exited with {status} before {url} answered");
-        }
-        if get_ok(addr, &path) {
-            ready = Some(started.elapsed());
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let rss_kb = proc_status_kb(pid, "VmRSS:");
-    // Stop it gracefully, then for sure.
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let stop_by = Instant::now() + Duration::from_secs(20);
-    while child.try_wait()?.is_none() {
-        if Instant::now() > stop_by {
-            let _ = child.kill();
-            let _ = child.wait();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let Some(ready) = ready else {
-        bail!("{url} did not answer 200 within {timeout_s} s");
-    };
-    println!(
-        "{}",
-        json!({
-            "startup_ms": ready.as_secs_f64() * 1000.0,
-            "rss_kb": rss_kb,
-        })
-    );
-    Ok(())
-}
-
-fn blackhole(seconds: u64) -> anyhow::Result<()> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    println!("{}", listener.local_addr()?.port());
-    std::io::stdout().flush()?;
-    // Never accept: the kernel completes handshakes into the backlog and nobody answers.
-    std::thread::sleep(Duration::from_secs(seconds));
-    drop(listener);
     Ok(())
 }
