@@ -325,5 +325,5 @@ pub fn resume(state: &CheckState, now: DateTime<Utc>) -> Result<(CheckState, Fli
 }
 
 #[cfg(test)]
-#[path = "check_tests.rs"]
+#[path = "check_tests/mod.rs"]
 mod tests;

@@ -225,5 +225,5 @@ pub const MAX_USER_AGENT_CHARS: usize = 200;
 pub const MAX_METHOD_CHARS: usize = 10;
 
 #[cfg(test)]
-#[path = "ping_tests.rs"]
+#[path = "ping_tests/mod.rs"]
 mod tests;
