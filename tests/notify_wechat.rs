@@ -104,23 +104,9 @@ async fn add_member(app: &TestApp, project: &CreatedProject, email: &str, role: 
         .await
         .unwrap();
     const SQL: &str = "insert into memberships (user_id, project_id, role) values ($1, $2, $3)";
-    match app.db() {
-        Db::Sqlite(p) => sqlx::query(SQL)
-            .bind(user)
-            .bind(project.id)
-            .bind(role)
-            .execute(p)
-            .await
-            .map(|_| ()),
-        Db::Postgres(p) => sqlx::query(SQL)
-            .bind(user)
-            .bind(project.id)
-            .bind(role)
-            .execute(p)
-            .await
-            .map(|_| ()),
-    }
-    .unwrap();
+    on_raw!(app.raw().await, p => {
+        sqlx::query(SQL).bind(user).bind(project.id).bind(role).execute(&p).await.unwrap();
+    });
 }
 
 /// A message's text with quoted-printable soft line breaks removed, for searching.
@@ -514,11 +500,11 @@ async fn wecom_two_processes_share_the_robot_allowance_on_postgres() {
         app.advance(2);
     }
     assert_eq!(receiver.count(), 20, "the two processes shared 20 sends");
-    let Db::Postgres(pool) = app.db() else {
+    let common::RawPool::Postgres(pool) = app.raw().await else {
         unreachable!()
     };
     let windows: Vec<(i64,)> = sqlx::query_as("select count from rate_windows")
-        .fetch_all(pool)
+        .fetch_all(&pool)
         .await
         .unwrap();
     assert_eq!(windows, vec![(25,)], "one window row, counted by both");

@@ -124,7 +124,7 @@ on_both_backends! {
         let mut tx = app.db().begin_write().await.unwrap();
         let targets: Vec<(&str, &PingJob)> = batch_jobs
             .iter()
-            .map(|j| match &j.target { OwnedTarget::Uuid(u) => (u.as_str(), j), _ => unreachable!() })
+            .map(|j| match &j.target { OwnedTarget::Uuid(u) => (u.as_str(), j), OwnedTarget::Slug { .. } => unreachable!() })
             .collect();
         let batch_results = overdue::store::ping_batch::record_by_uuid(&mut tx, &targets, None).await.unwrap().results;
         tx.commit().await.unwrap();

@@ -13,24 +13,10 @@ fn secs(n: i64) -> TimeDelta {
 }
 
 /// Runs one statement with two instants bound as `$1` and `$2` and an id as `$3`.
-async fn exec(db: &Db, sql: &'static str, a: Option<Ts>, b: Option<Ts>, id: i64) {
-    match db {
-        Db::Sqlite(p) => sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|_| ()),
-        Db::Postgres(p) => sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|_| ()),
-    }
-    .expect("statement");
+async fn exec(app: &TestApp, sql: &'static str, a: Option<Ts>, b: Option<Ts>, id: i64) {
+    on_raw!(app.raw().await, p => {
+        sqlx::query(sql).bind(a).bind(b).bind(id).execute(&p).await.expect("statement");
+    });
 }
 
 on_both_backends! {
@@ -116,7 +102,7 @@ on_both_backends! {
         let (_, check) = app.one_check().await;
         app.get(&format!("/ping/{}", check.uuid)).await;
         let correct = app.reload(&check).await.alert_after;
-        exec(app.db(), "update checks set alert_after = $1 where id = $3 and $2 is null", Some(Ts(app.now())), None, check.id).await;
+        exec(&app, "update checks set alert_after = $1 where id = $3 and $2 is null", Some(Ts(app.now())), None, check.id).await;
         let report = app.tick().await;
         assert_eq!((report.flipped, report.skipped), (0, 1));
         let row = app.reload(&check).await;
@@ -139,7 +125,7 @@ on_both_backends! {
             // Even ones last pinged two days ago (due), odd ones just now (not due).
             let last_ping = if i % 2 == 0 { app.now() - secs(2 * 86_400) } else { app.now() };
             let deadline = last_ping + secs(86_400 + 3_600);
-            exec(app.db(), "update checks set status = 'up', last_ping = $1, alert_after = $2 where id = $3",
+            exec(&app, "update checks set status = 'up', last_ping = $1, alert_after = $2 where id = $3",
                 Some(Ts(last_ping)), Some(Ts(deadline)), check.id).await;
         }
         let report = app.tick().await;
@@ -206,10 +192,10 @@ async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
     let app = TestApp::spawn(common::Backend::Postgres).await;
     let project = app.project().await;
     let channel = app.channel(&project).await;
-    let Db::Postgres(pool) = app.db() else {
+    let common::RawPool::Postgres(pool) = app.raw().await else {
         unreachable!()
     };
-    let n = 3_000;
+    let n: i64 = 3_000;
     let mut tx = app.db().begin_write().await.unwrap();
     for _ in 0..n {
         checks::create(
@@ -229,11 +215,11 @@ async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
     .bind(Ts(app.now() - secs(90_000)))
     .bind(Ts(app.now() - secs(10)))
     .bind(project.id)
-    .execute(pool)
+    .execute(&pool)
     .await
     .unwrap();
     sqlx::query("insert into check_channels (check_id, channel_id) select id, $1 from checks where project_id = $2")
-        .bind(channel).bind(project.id).execute(pool).await.unwrap();
+        .bind(channel).bind(project.id).execute(&pool).await.unwrap();
 
     // A second process: its own pool on the same database.
     let other_db = Db::connect(&app.test_db.url, 8)
@@ -247,22 +233,22 @@ async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
     let (a, b) = tokio::join!(first.tick(), second.tick());
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(
-        a.flipped + b.flipped,
+        i64::try_from(a.flipped + b.flipped).unwrap(),
         n,
         "every check flipped once in all: {a:?} {b:?}"
     );
 
     let flips: i64 = sqlx::query_scalar("select count(*) from flips")
-        .fetch_one(pool)
+        .fetch_one(&pool)
         .await
         .unwrap();
     let per_check: i64 = sqlx::query_scalar("select count(distinct check_id) from flips")
-        .fetch_one(pool)
+        .fetch_one(&pool)
         .await
         .unwrap();
     let outbox: i64 = sqlx::query_scalar("select count(*) from notifications")
-        .fetch_one(pool)
+        .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!((flips, per_check, outbox), (n as i64, n as i64, n as i64));
+    assert_eq!((flips, per_check, outbox), (n, n, n));
 }

@@ -330,7 +330,7 @@ impl Expr {
             let (year, month) = (date.year(), date.month());
             if year < 1970 {
                 date = NaiveDate::from_ymd_opt(1970, 1, 1)?;
-            } else if !self.years.has((year - 1970) as u32) {
+            } else if !self.years.has((year - 1970).unsigned_abs()) {
                 date = NaiveDate::from_ymd_opt(year + 1, 1, 1)?;
             } else if !self.months.has(month) {
                 date = first_of_next_month(date)?;
@@ -444,7 +444,9 @@ fn parse_field(text: &str, f: &Field) -> Result<Set, OnCalendarError> {
             true => (lo..=hi).rev().step_by(step).collect(),
             false => (lo..=hi).step_by(step).collect(),
         };
-        values.into_iter().for_each(|v| set.insert(v - f.base));
+        for v in values {
+            set.insert(v - f.base);
+        }
     }
     Ok(set)
 }

@@ -2,15 +2,15 @@
 
 use crate::app::AppState;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
 pub mod api;
 pub mod badges;
-pub mod metrics;
 pub mod ping;
+pub mod prometheus;
 pub mod unsubscribe;
 
 pub fn router(state: AppState) -> Router {
@@ -19,10 +19,20 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(unsubscribe::routes())
         .merge(badges::routes())
-        .merge(metrics::routes())
+        .merge(prometheus::routes())
         .route("/healthz", get(healthz))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// One span per request, named by the route it matched. The raw URI is never logged:
+/// ping and Prometheus URLs carry keys, and routes keep the span's cardinality low.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route)
 }
 
 /// Liveness that means something: the process serves and its database answers.

@@ -7,6 +7,7 @@ use crate::domain::check_update;
 use crate::domain::ping::{
     self, ActionError, MAX_METHOD_CHARS, MAX_USER_AGENT_CHARS, PingAction, SlugShape,
 };
+use crate::store::StoreError;
 use crate::store::checks::{self, CheckConfig};
 use crate::store::ping_writer::{OwnedTarget, PingJob};
 use crate::store::pings::{AutoCreate, Recorded};
@@ -155,7 +156,7 @@ async fn ping(
     }
 }
 
-async fn exists(app: &AppState, target: &OwnedTarget) -> Result<bool, sqlx::Error> {
+async fn exists(app: &AppState, target: &OwnedTarget) -> Result<bool, StoreError> {
     match target {
         OwnedTarget::Uuid(uuid) => Ok(checks::find_by_uuid(&app.db, uuid).await?.is_some()),
         OwnedTarget::Slug { ping_key, slug, .. } => {
@@ -164,7 +165,7 @@ async fn exists(app: &AppState, target: &OwnedTarget) -> Result<bool, sqlx::Erro
     }
 }
 
-fn storage_failure(e: sqlx::Error, config: &Config) -> Response {
+fn storage_failure(e: StoreError, config: &Config) -> Response {
     tracing::error!(error = %e, "could not record ping");
     reply(
         StatusCode::SERVICE_UNAVAILABLE,

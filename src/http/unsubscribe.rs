@@ -3,6 +3,7 @@
 //! or a mail client's one-click unsubscribe) disables the email channel.
 
 use crate::app::AppState;
+use crate::store::StoreError;
 use crate::store::channels;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -42,7 +43,7 @@ fn not_valid() -> Response {
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }
 
-fn unavailable(e: sqlx::Error) -> Response {
+fn unavailable(e: StoreError) -> Response {
     tracing::error!(error = %e, "unsubscribe failed");
     (
         StatusCode::SERVICE_UNAVAILABLE,

@@ -8,6 +8,7 @@ use crate::domain::channel_config::ChannelConfig;
 use crate::domain::delivery::RetryPolicy;
 use crate::notify::notice::{BODY_CAP, ChannelRef, CheckInfo, LastPing, schedule_text};
 use crate::notify::{self, Notice, SendError, Senders, email, wecom};
+use crate::store::StoreError;
 use crate::store::channels::{self, ChannelRow};
 use crate::store::outbox::{self, Claimed, Outcome};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -56,7 +57,7 @@ impl Notifier {
     }
 
     /// Renews the leases of rows still to be sent.
-    async fn renew(&self, rows: &[Claimed]) -> Result<(), sqlx::Error> {
+    async fn renew(&self, rows: &[Claimed]) -> Result<(), StoreError> {
         let until = self.clock.now() + self.lease();
         for row in rows {
             outbox::renew_lease(&self.state.db, row.id, until).await?;
@@ -66,7 +67,7 @@ impl Notifier {
 
     /// Delivers every notification that is due now.
     #[tracing::instrument(skip_all)]
-    pub async fn tick(&self) -> Result<TickReport, sqlx::Error> {
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
         let mut report = TickReport::default();
         loop {
             let now = self.clock.now();
@@ -99,7 +100,7 @@ impl Notifier {
                     Err(e) => tracing::error!(error = %e, "a delivery task panicked"),
                 }
             }
-            if (n as i64) < BATCH {
+            if i64::try_from(n).is_ok_and(|n| n < BATCH) {
                 return Ok(report);
             }
         }
@@ -111,7 +112,7 @@ impl Notifier {
         &self,
         channel_id: i64,
         rows: Vec<Claimed>,
-    ) -> Result<Vec<Outcome>, sqlx::Error> {
+    ) -> Result<Vec<Outcome>, StoreError> {
         let db = &self.state.db;
         let now = self.clock.now();
         let Some(channel) = channels::find_by_id(db, channel_id).await? else {
@@ -210,7 +211,7 @@ impl Notifier {
         channel: &ChannelRow,
         rows: &[Claimed],
         (result, started, ms): (Result<(), SendError>, DateTime<Utc>, i64),
-    ) -> Result<Vec<Outcome>, sqlx::Error> {
+    ) -> Result<Vec<Outcome>, StoreError> {
         let db = &self.state.db;
         let now = self.clock.now();
         let error = result.as_ref().err().map(|e| e.message().to_string());
@@ -243,11 +244,9 @@ impl Notifier {
                         },
                     }
                 }
-                Err(SendError::Permanent(message)) | Err(SendError::Final(message)) => {
-                    Outcome::Failed {
-                        error: message.clone(),
-                    }
-                }
+                Err(SendError::Permanent(message) | SendError::Final(message)) => Outcome::Failed {
+                    error: message.clone(),
+                },
             };
             outbox::finish(db, row.id, &outcome, now).await?;
             outcomes.push(outcome);
@@ -266,7 +265,7 @@ impl Notifier {
 
     /// Disables a channel that can never work as configured, and emails the project's
     /// owners and managers what broke and how to fix it.
-    async fn disable(&self, channel: &ChannelRow, error: &str) -> Result<(), sqlx::Error> {
+    async fn disable(&self, channel: &ChannelRow, error: &str) -> Result<(), StoreError> {
         if !channels::disable(&self.state.db, channel.id, error).await? {
             return Ok(()); // Someone else got there first and told them.
         }
@@ -298,7 +297,7 @@ impl Notifier {
         &self,
         rows: &[Claimed],
         outcome: Outcome,
-    ) -> Result<Vec<Outcome>, sqlx::Error> {
+    ) -> Result<Vec<Outcome>, StoreError> {
         let now = self.clock.now();
         for row in rows {
             outbox::finish(&self.state.db, row.id, &outcome, now).await?;
@@ -311,7 +310,7 @@ impl Notifier {
         &self,
         channel: &ChannelRow,
         row: &Claimed,
-    ) -> Result<Option<Notice>, sqlx::Error> {
+    ) -> Result<Option<Notice>, StoreError> {
         let Some(parts) = outbox::notice_parts(&self.state.db, row.check_id, row.flip_id).await?
         else {
             return Ok(None);

@@ -2,6 +2,7 @@
 //! per-check limit are deleted (flips are kept: reports are computed from them).
 
 use crate::app::AppState;
+use crate::store::StoreError;
 use crate::store::pruning;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -11,14 +12,14 @@ const BATCH: i64 = 200;
 
 /// Prunes until no check is over its limit, and forgets rate-limit windows older than
 /// a day. Returns how many checks were pruned.
-pub async fn tick(state: &AppState) -> Result<usize, sqlx::Error> {
+pub async fn tick(state: &AppState) -> Result<usize, StoreError> {
     let day_ago = state.clock.now() - chrono::TimeDelta::days(1);
     crate::store::outbox::prune_rate_windows(&state.db, day_ago).await?;
     let mut total = 0;
     loop {
         let n = pruning::prune_pings(&state.db, state.config.ping_log_limit, BATCH).await?;
         total += n;
-        if (n as i64) < BATCH {
+        if i64::try_from(n).is_ok_and(|n| n < BATCH) {
             return Ok(total);
         }
     }

@@ -5,6 +5,7 @@
 use crate::app::{AppState, SchedulerWake};
 use crate::clock::Clock;
 use crate::domain::check::on_deadline;
+use crate::store::StoreError;
 use crate::store::{Db, deadlines};
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -43,7 +44,7 @@ impl Scheduler {
 
     /// Handles every check that is due now, a batch per transaction.
     #[tracing::instrument(skip_all)]
-    pub async fn tick(&self) -> Result<TickReport, sqlx::Error> {
+    pub async fn tick(&self) -> Result<TickReport, StoreError> {
         let now = self.clock.now();
         let mut report = TickReport::default();
         loop {
@@ -61,7 +62,7 @@ impl Scheduler {
             // A short batch means nothing else is due (or other schedulers hold the rest).
             // Every row handled leaves the due set: down checks have no deadline and a
             // rescheduled one is due later.
-            if (batch.seen as i64) < BATCH {
+            if i64::try_from(batch.seen).is_ok_and(|n| n < BATCH) {
                 return Ok(report);
             }
         }

@@ -3,6 +3,7 @@
 
 use super::checks::{CheckRow, check_columns};
 use super::{Db, on_pool};
+use crate::store::StoreError;
 
 /// A project as a badge sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,24 +15,24 @@ pub struct BadgeProject {
 pub async fn project_by_badge_key(
     db: &Db,
     badge_key: &str,
-) -> Result<Option<BadgeProject>, sqlx::Error> {
+) -> Result<Option<BadgeProject>, StoreError> {
     const SQL: &str = "select id, badge_key from projects where badge_key = $1";
     on_pool!(db, p => sqlx::query_as::<_, BadgeProject>(SQL).bind(badge_key).fetch_optional(p).await)
 }
 
 /// A project's badge key, by the project's id.
-pub async fn project_badge_key(db: &Db, project_id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn project_badge_key(db: &Db, project_id: i64) -> Result<Option<String>, StoreError> {
     const SQL: &str = "select badge_key from projects where id = $1";
     on_pool!(db, p => sqlx::query_scalar::<_, String>(SQL).bind(project_id).fetch_optional(p).await)
 }
 
 /// A project's id, by its public uuid.
-pub async fn project_id_by_uuid(db: &Db, uuid: &str) -> Result<Option<i64>, sqlx::Error> {
+pub async fn project_id_by_uuid(db: &Db, uuid: &str) -> Result<Option<i64>, StoreError> {
     const SQL: &str = "select id from projects where uuid = $1";
     on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(uuid).fetch_optional(p).await)
 }
 
-pub async fn check_by_badge_key(db: &Db, badge_key: &str) -> Result<Option<CheckRow>, sqlx::Error> {
+pub async fn check_by_badge_key(db: &Db, badge_key: &str) -> Result<Option<CheckRow>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),

@@ -2,6 +2,7 @@
 
 use super::{Db, Ts, Tx, on_pool, on_tx};
 use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -33,18 +34,18 @@ macro_rules! select_channels {
 }
 
 /// A project's channels, oldest first.
-pub async fn list(db: &Db, project_id: i64) -> Result<Vec<ChannelRow>, sqlx::Error> {
+pub async fn list(db: &Db, project_id: i64) -> Result<Vec<ChannelRow>, StoreError> {
     const SQL: &str = select_channels!("where project_id = $1 order by id");
     on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(project_id).fetch_all(p).await)
 }
 
 /// A project's channels, inside a transaction.
-pub async fn list_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<ChannelRow>, sqlx::Error> {
+pub async fn list_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<ChannelRow>, StoreError> {
     const SQL: &str = select_channels!("where project_id = $1 order by id");
     on_tx!(tx, c => sqlx::query_as::<_, ChannelRow>(SQL).bind(project_id).fetch_all(c).await)
 }
 
-pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ChannelRow>, sqlx::Error> {
+pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ChannelRow>, StoreError> {
     const SQL: &str = select_channels!("where uuid = $1");
     on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(uuid).fetch_optional(p).await)
 }
@@ -65,7 +66,7 @@ pub async fn create(
     project_id: i64,
     fields: &ChannelFields,
     now: DateTime<Utc>,
-) -> Result<ChannelRow, sqlx::Error> {
+) -> Result<ChannelRow, StoreError> {
     const INSERT: &str = "insert into channels (uuid, project_id, kind, name, config, notify_up, \
                           notify_down, created, token) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                           returning id, uuid, project_id, kind, name, config, notify_up, \
@@ -79,7 +80,7 @@ pub async fn create(
 
 /// Replaces a channel's settings; a changed channel is enabled again and its last error
 /// forgotten, since the change is usually the fix.
-pub async fn update(db: &Db, id: i64, fields: &ChannelFields) -> Result<(), sqlx::Error> {
+pub async fn update(db: &Db, id: i64, fields: &ChannelFields) -> Result<(), StoreError> {
     const SQL: &str = "update channels set kind = $2, name = $3, config = $4, notify_up = $5, \
                        notify_down = $6, disabled = false, last_error = null where id = $1";
     on_pool!(db, p => sqlx::query(SQL)
@@ -88,7 +89,7 @@ pub async fn update(db: &Db, id: i64, fields: &ChannelFields) -> Result<(), sqlx
         .execute(p).await.map(|_| ()))
 }
 
-pub async fn delete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+pub async fn delete(db: &Db, id: i64) -> Result<(), StoreError> {
     on_pool!(db, p => sqlx::query("delete from channels where id = $1").bind(id).execute(p).await.map(|_| ()))
 }
 
@@ -99,7 +100,7 @@ pub async fn set_flags(
     notify_up: bool,
     notify_down: bool,
     disabled: bool,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     const SQL: &str =
         "update channels set notify_up = $2, notify_down = $3, disabled = $4 where id = $1";
     on_pool!(db, p => sqlx::query(SQL)
@@ -108,13 +109,13 @@ pub async fn set_flags(
 }
 
 /// Assigns a channel to a check (again is harmless).
-pub async fn assign(db: &Db, check_id: i64, channel_id: i64) -> Result<(), sqlx::Error> {
+pub async fn assign(db: &Db, check_id: i64, channel_id: i64) -> Result<(), StoreError> {
     const SQL: &str =
         "insert into check_channels (check_id, channel_id) values ($1, $2) on conflict do nothing";
     on_pool!(db, p => sqlx::query(SQL).bind(check_id).bind(channel_id).execute(p).await.map(|_| ()))
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<ChannelRow>, sqlx::Error> {
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<ChannelRow>, StoreError> {
     const SQL: &str = select_channels!("where id = $1");
     on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(id).fetch_optional(p).await)
 }
@@ -126,20 +127,20 @@ pub async fn record_delivery(
     id: i64,
     at: DateTime<Utc>,
     error: Option<&str>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     const SQL: &str = "update channels set last_notify = $2, last_error = $3 where id = $1";
     on_pool!(db, p => sqlx::query(SQL).bind(id).bind(Ts(at)).bind(error).execute(p).await.map(|_| ()))
 }
 
 /// Disables a channel that failed permanently; returns whether this call disabled it.
-pub async fn disable(db: &Db, id: i64, error: &str) -> Result<bool, sqlx::Error> {
+pub async fn disable(db: &Db, id: i64, error: &str) -> Result<bool, StoreError> {
     const SQL: &str =
         "update channels set disabled = true, last_error = $2 where id = $1 and not disabled";
     on_pool!(db, p => sqlx::query(SQL).bind(id).bind(error).execute(p).await.map(|r| r.rows_affected() == 1))
 }
 
 /// Disables an email channel from its unsubscribe link; false if the token is wrong.
-pub async fn unsubscribe(db: &Db, uuid: &str, token: &str) -> Result<bool, sqlx::Error> {
+pub async fn unsubscribe(db: &Db, uuid: &str, token: &str) -> Result<bool, StoreError> {
     const SQL: &str = "update channels set disabled = true, last_error = 'unsubscribed by the recipient' \
                        where uuid = $1 and token = $2 and token <> '' and kind = 'email'";
     on_pool!(db, p => sqlx::query(SQL).bind(uuid).bind(token).execute(p).await.map(|r| r.rows_affected() == 1))

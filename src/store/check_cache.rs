@@ -12,7 +12,9 @@
 //! changes checks another way (slug pings, the one-by-one path).
 
 use super::Tx;
+use super::TxConn;
 use super::checks::CheckRow;
+use crate::store::StoreError;
 use std::collections::HashMap;
 
 /// Most rows kept (a few hundred bytes each); past it the copy starts over.
@@ -29,8 +31,8 @@ impl CheckCache {
     /// Call first thing in each write transaction: drops the copy if another connection
     /// committed since the last one. Not for PostgreSQL, where other processes write
     /// concurrently and rows must be locked anyway.
-    pub async fn validate(&mut self, tx: &mut Tx) -> Result<(), sqlx::Error> {
-        let Tx::Sqlite(t) = tx else {
+    pub async fn validate(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        let TxConn::Sqlite(t) = &mut tx.0 else {
             self.clear();
             return Ok(());
         };

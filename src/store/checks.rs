@@ -1,10 +1,11 @@
 //! Checks: their configuration and runtime state.
 
-use super::{Db, Ts, Tx, on_pool, on_tx, ts::opt};
+use super::{Db, Ts, Tx, TxConn, on_pool, on_tx, ts::opt};
 use crate::domain::check::{self, CheckState, Flip, NotPaused, Status};
 pub use crate::domain::check_config::CheckConfig;
 use crate::domain::ping::PingRules;
 use crate::domain::schedule::{Schedule, ScheduleError};
+use crate::store::StoreError;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -26,9 +27,9 @@ macro_rules! select_locked {
     ($tx:expr, $fetch:ident, $rest:literal $(, $bind:expr)*) => {{
         const SQLITE: &str = concat!("select ", check_columns!(), " from checks where ", $rest);
         const PG: &str = concat!("select ", check_columns!(), " from checks where ", $rest, " for update");
-        match $tx {
-            Tx::Sqlite(t) => sqlx::query_as::<_, CheckRow>(SQLITE)$(.bind($bind))*.$fetch(&mut **t).await,
-            Tx::Postgres(t) => sqlx::query_as::<_, CheckRow>(PG)$(.bind($bind))*.$fetch(&mut **t).await,
+        match &mut $tx.0 {
+            TxConn::Sqlite(t) => $crate::store::lift(sqlx::query_as::<_, CheckRow>(SQLITE)$(.bind($bind))*.$fetch(&mut **t).await),
+            TxConn::Postgres(t) => $crate::store::lift(sqlx::query_as::<_, CheckRow>(PG)$(.bind($bind))*.$fetch(&mut **t).await),
         }
     }};
 }
@@ -157,7 +158,7 @@ pub async fn create(
     config: &CheckConfig,
     all_channels: bool,
     now: DateTime<Utc>,
-) -> Result<CheckRow, sqlx::Error> {
+) -> Result<CheckRow, StoreError> {
     const SQL: &str = concat!(
         "insert into checks (uuid, unique_key, project_id, name, slug, tags, descr, kind, timeout, \
          grace, schedule, tz, methods, manual_resume, filter_subject, filter_body, \
@@ -184,13 +185,13 @@ pub async fn create(
     Ok(row)
 }
 
-pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<CheckRow>, sqlx::Error> {
+pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<CheckRow>, StoreError> {
     const SQL: &str = concat!("select ", check_columns!(), " from checks where uuid = $1");
     on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(uuid).fetch_optional(p).await)
 }
 
 /// Loads a check by uuid for update (see `select_locked!`).
-pub async fn lock_by_uuid(tx: &mut Tx, uuid: &str) -> Result<Option<CheckRow>, sqlx::Error> {
+pub async fn lock_by_uuid(tx: &mut Tx, uuid: &str) -> Result<Option<CheckRow>, StoreError> {
     select_locked!(tx, fetch_optional, "uuid = $1", uuid)
 }
 
@@ -200,7 +201,7 @@ pub async fn lock_by_slug(
     tx: &mut Tx,
     project_id: i64,
     slug: &str,
-) -> Result<Vec<CheckRow>, sqlx::Error> {
+) -> Result<Vec<CheckRow>, StoreError> {
     select_locked!(
         tx,
         fetch_all,
@@ -212,7 +213,7 @@ pub async fn lock_by_slug(
 
 /// Stores the state machine's result for a check and counts a ping; returns the ping's
 /// sequence number.
-pub async fn save_after_ping(tx: &mut Tx, id: i64, state: &CheckState) -> Result<i64, sqlx::Error> {
+pub async fn save_after_ping(tx: &mut Tx, id: i64, state: &CheckState) -> Result<i64, StoreError> {
     const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
                        last_start_rid = $5, last_duration_ms = $6, alert_after = $7, \
                        n_pings = n_pings + 1 where id = $1 returning n_pings";
@@ -224,7 +225,7 @@ pub async fn save_after_ping(tx: &mut Tx, id: i64, state: &CheckState) -> Result
 }
 
 /// Stores a state change that no ping caused (pause, resume).
-async fn save_state(tx: &mut Tx, id: i64, state: &CheckState) -> Result<(), sqlx::Error> {
+async fn save_state(tx: &mut Tx, id: i64, state: &CheckState) -> Result<(), StoreError> {
     const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
                        last_start_rid = $5, alert_after = $6 where id = $1";
     let rid = state.last_start_rid.map(|r| r.to_string());
@@ -240,7 +241,7 @@ pub async fn pause(
     db: &Db,
     uuid: &str,
     now: DateTime<Utc>,
-) -> Result<Option<CheckRow>, sqlx::Error> {
+) -> Result<Option<CheckRow>, StoreError> {
     let result = transition(db, uuid, |state| check::pause(state, now)).await?;
     Ok(result.map(|(row, _)| row))
 }
@@ -250,7 +251,7 @@ pub async fn resume(
     db: &Db,
     uuid: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Result<CheckRow, NotPaused>>, sqlx::Error> {
+) -> Result<Option<Result<CheckRow, NotPaused>>, StoreError> {
     let result = transition(db, uuid, |state| check::resume(state, now).ok()).await?;
     Ok(result.map(|(row, flip)| flip.map(|_| row).ok_or(NotPaused)))
 }
@@ -261,7 +262,7 @@ async fn transition<F>(
     db: &Db,
     uuid: &str,
     f: F,
-) -> Result<Option<(CheckRow, Option<Flip>)>, sqlx::Error>
+) -> Result<Option<(CheckRow, Option<Flip>)>, StoreError>
 where
     F: FnOnce(&CheckState) -> Option<(CheckState, Flip)>,
 {
@@ -279,25 +280,25 @@ where
     Ok(Some((row, Some(flip))))
 }
 
-async fn reload(tx: &mut Tx, id: i64) -> Result<CheckRow, sqlx::Error> {
+async fn reload(tx: &mut Tx, id: i64) -> Result<CheckRow, StoreError> {
     const SQL: &str = concat!("select ", check_columns!(), " from checks where id = $1");
     on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL).bind(id).fetch_one(c).await)
 }
 
 /// Deletes a check and everything recorded for it.
-pub async fn delete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+pub async fn delete(db: &Db, id: i64) -> Result<(), StoreError> {
     on_pool!(db, p => sqlx::query("delete from checks where id = $1").bind(id).execute(p).await.map(|_| ()))
 }
 
 /// How many checks the projects owned by `owner_id` hold together.
-pub async fn count_owned_by(tx: &mut Tx, owner_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn count_owned_by(tx: &mut Tx, owner_id: i64) -> Result<i64, StoreError> {
     const SQL: &str = "select count(*) from checks c join projects p on p.id = c.project_id \
                        where p.owner_id = $1";
     on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).bind(owner_id).fetch_one(c).await)
 }
 
 /// Whether the project with this ping key has a check with this slug.
-pub async fn exists_by_slug(db: &Db, ping_key: &str, slug: &str) -> Result<bool, sqlx::Error> {
+pub async fn exists_by_slug(db: &Db, ping_key: &str, slug: &str) -> Result<bool, StoreError> {
     const SQL: &str = "select count(*) from checks c join projects p on p.id = c.project_id \
                        where p.ping_key_hash = $1 and c.slug = $2";
     let digest = crate::domain::keys::digest(ping_key);
@@ -305,26 +306,26 @@ pub async fn exists_by_slug(db: &Db, ping_key: &str, slug: &str) -> Result<bool,
     Ok(n > 0)
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<CheckRow>, sqlx::Error> {
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<CheckRow>, StoreError> {
     const SQL: &str = concat!("select ", check_columns!(), " from checks where id = $1");
     on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(id).fetch_optional(p).await)
 }
 
 /// The ids of a project's checks with this slug.
-pub async fn ids_by_slug(db: &Db, project_id: i64, slug: &str) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn ids_by_slug(db: &Db, project_id: i64, slug: &str) -> Result<Vec<i64>, StoreError> {
     const SQL: &str = "select id from checks where project_id = $1 and slug = $2 order by id";
     on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(project_id).bind(slug).fetch_all(p).await)
 }
 
 /// The ids of the channels assigned to a check.
-pub async fn channel_ids(db: &Db, check_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn channel_ids(db: &Db, check_id: i64) -> Result<Vec<i64>, StoreError> {
     const SQL: &str =
         "select channel_id from check_channels where check_id = $1 order by channel_id";
     on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(check_id).fetch_all(p).await)
 }
 
 /// A project's checks, oldest first.
-pub async fn list_by_project(db: &Db, project_id: i64) -> Result<Vec<CheckRow>, sqlx::Error> {
+pub async fn list_by_project(db: &Db, project_id: i64) -> Result<Vec<CheckRow>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),
@@ -338,7 +339,7 @@ pub async fn find_by_unique_key(
     db: &Db,
     project_id: i64,
     unique_key: &str,
-) -> Result<Option<CheckRow>, sqlx::Error> {
+) -> Result<Option<CheckRow>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),
@@ -353,7 +354,7 @@ pub async fn save_config(
     tx: &mut Tx,
     id: i64,
     config: &CheckConfig,
-) -> Result<CheckRow, sqlx::Error> {
+) -> Result<CheckRow, StoreError> {
     const SQL: &str = "update checks set name = $2, slug = $3, tags = $4, descr = $5, kind = $6, \
                        timeout = $7, grace = $8, schedule = $9, tz = $10, methods = $11, \
                        manual_resume = $12, filter_subject = $13, filter_body = $14, \
@@ -382,7 +383,7 @@ pub async fn set_channels(
     tx: &mut Tx,
     check_id: i64,
     channel_ids: &[i64],
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     const CLEAR: &str = "delete from check_channels where check_id = $1";
     const ADD: &str = "insert into check_channels (check_id, channel_id) values ($1, $2)";
     on_tx!(tx, c => sqlx::query(CLEAR).bind(check_id).execute(c).await.map(|_| ()))?;
@@ -396,7 +397,7 @@ pub async fn set_channels(
 pub async fn channel_uuids_by_check(
     db: &Db,
     project_id: i64,
-) -> Result<std::collections::HashMap<i64, Vec<String>>, sqlx::Error> {
+) -> Result<std::collections::HashMap<i64, Vec<String>>, StoreError> {
     const SQL: &str = "select cc.check_id, ch.uuid from check_channels cc \
                        join channels ch on ch.id = cc.channel_id \
                        where ch.project_id = $1 order by cc.check_id, ch.uuid";
@@ -409,15 +410,12 @@ pub async fn channel_uuids_by_check(
 }
 
 /// Loads a check by id for update (see `select_locked!`).
-pub async fn lock_by_id(tx: &mut Tx, id: i64) -> Result<Option<CheckRow>, sqlx::Error> {
+pub async fn lock_by_id(tx: &mut Tx, id: i64) -> Result<Option<CheckRow>, StoreError> {
     select_locked!(tx, fetch_optional, "id = $1", id)
 }
 
 /// A project's checks, inside a transaction (for `unique` upserts).
-pub async fn list_by_project_tx(
-    tx: &mut Tx,
-    project_id: i64,
-) -> Result<Vec<CheckRow>, sqlx::Error> {
+pub async fn list_by_project_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<CheckRow>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),

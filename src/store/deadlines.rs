@@ -4,8 +4,9 @@
 //! write lock (`begin immediate`) serialises them. Either way each flip happens once.
 
 use super::checks::{CheckRow, check_columns};
-use super::{Db, Ts, Tx, on_pool, on_tx};
+use super::{Db, Ts, Tx, TxConn, on_pool, on_tx};
 use crate::domain::check::{DeadlineOutcome, Flip};
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
 /// What one batch did.
@@ -28,7 +29,7 @@ pub async fn process_due<F>(
     now: DateTime<Utc>,
     limit: i64,
     decide: F,
-) -> Result<BatchReport, sqlx::Error>
+) -> Result<BatchReport, StoreError>
 where
     F: Fn(&CheckRow) -> DeadlineOutcome,
 {
@@ -43,15 +44,15 @@ where
         " from checks where alert_after <= $1 order by alert_after limit $2 for update skip locked"
     );
     let mut tx = db.begin_write().await?;
-    let rows = match &mut tx {
-        Tx::Sqlite(t) => {
+    let rows = match &mut tx.0 {
+        TxConn::Sqlite(t) => {
             sqlx::query_as::<_, CheckRow>(SQLITE)
                 .bind(Ts(now))
                 .bind(limit)
                 .fetch_all(&mut **t)
                 .await?
         }
-        Tx::Postgres(t) => {
+        TxConn::Postgres(t) => {
             sqlx::query_as::<_, CheckRow>(PG)
                 .bind(Ts(now))
                 .bind(limit)
@@ -73,12 +74,12 @@ where
     }
     report.flipped = down.len();
     report.rescheduled = later.len();
-    match &mut tx {
-        Tx::Postgres(_) => {
+    match &mut tx.0 {
+        TxConn::Postgres(_) => {
             report.queued = flip_down_bulk(&mut tx, &down).await?;
             reschedule_bulk(&mut tx, &later).await?;
         }
-        Tx::Sqlite(_) => {
+        TxConn::Sqlite(_) => {
             for (row, flip) in &down {
                 const DOWN: &str =
                     "update checks set status = 'down', alert_after = null where id = $1";
@@ -96,8 +97,10 @@ where
 }
 
 /// PostgreSQL: the batch's flips in three statements, whatever its size.
-async fn flip_down_bulk(tx: &mut Tx, down: &[(&CheckRow, Flip)]) -> Result<u64, sqlx::Error> {
-    let Tx::Postgres(t) = tx else { return Ok(0) };
+async fn flip_down_bulk(tx: &mut Tx, down: &[(&CheckRow, Flip)]) -> Result<u64, StoreError> {
+    let TxConn::Postgres(t) = &mut tx.0 else {
+        return Ok(0);
+    };
     if down.is_empty() {
         return Ok(0);
     }
@@ -139,8 +142,10 @@ async fn flip_down_bulk(tx: &mut Tx, down: &[(&CheckRow, Flip)]) -> Result<u64, 
 async fn reschedule_bulk(
     tx: &mut Tx,
     later: &[(&CheckRow, Option<DateTime<Utc>>)],
-) -> Result<(), sqlx::Error> {
-    let Tx::Postgres(t) = tx else { return Ok(()) };
+) -> Result<(), StoreError> {
+    let TxConn::Postgres(t) = &mut tx.0 else {
+        return Ok(());
+    };
     if later.is_empty() {
         return Ok(());
     }
@@ -158,7 +163,7 @@ async fn reschedule_bulk(
 }
 
 /// The earliest pending deadline, for the scheduler's sleep.
-pub async fn next_deadline(db: &Db) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+pub async fn next_deadline(db: &Db) -> Result<Option<DateTime<Utc>>, StoreError> {
     const SQL: &str = "select min(alert_after) from checks where alert_after is not null";
     let t = on_pool!(db, p => sqlx::query_scalar::<_, Option<Ts>>(SQL).fetch_one(p).await)?;
     Ok(t.map(|t| t.0))

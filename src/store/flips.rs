@@ -2,13 +2,14 @@
 
 use super::{Db, Ts, Tx, on_pool, on_tx};
 use crate::domain::check::Flip;
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
 /// Records a flip and, if its channels should hear of it, one outbox row per channel
 /// that is assigned to the check, enabled, and listening for the new status. Runs in the
 /// caller's transaction, so the flip and its notifications land together or not at all.
 /// Returns the number of notifications queued.
-pub async fn record(tx: &mut Tx, check_id: i64, flip: &Flip) -> Result<u64, sqlx::Error> {
+pub async fn record(tx: &mut Tx, check_id: i64, flip: &Flip) -> Result<u64, StoreError> {
     const INSERT: &str = "insert into flips (check_id, created, old_status, new_status, reason) \
                           values ($1, $2, $3, $4, $5) returning id";
     let flip_id = on_tx!(tx, c => sqlx::query_scalar::<_, i64>(INSERT)
@@ -42,7 +43,7 @@ pub async fn list(
     db: &Db,
     check_id: i64,
     since: DateTime<Utc>,
-) -> Result<Vec<FlipRow>, sqlx::Error> {
+) -> Result<Vec<FlipRow>, StoreError> {
     const SQL: &str = "select id, created, old_status, new_status, reason from flips \
                        where check_id = $1 and created >= $2 order by created, id";
     on_pool!(db, p => sqlx::query_as::<_, FlipRow>(SQL).bind(check_id).bind(Ts(since)).fetch_all(p).await)
@@ -62,7 +63,7 @@ pub struct QueuedNotification {
 pub async fn queued_for_check(
     db: &Db,
     check_id: i64,
-) -> Result<Vec<QueuedNotification>, sqlx::Error> {
+) -> Result<Vec<QueuedNotification>, StoreError> {
     const SQL: &str = "select id, check_id, channel_id, flip_id, status, due_at from notifications \
                        where check_id = $1 order by id";
     on_pool!(db, p => sqlx::query_as::<_, QueuedNotification>(SQL).bind(check_id).fetch_all(p).await)
@@ -74,7 +75,7 @@ pub async fn list_between(
     check_id: i64,
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
-) -> Result<Vec<FlipRow>, sqlx::Error> {
+) -> Result<Vec<FlipRow>, StoreError> {
     const SQL: &str = "select id, created, old_status, new_status, reason from flips \
                        where check_id = $1 and ($2 is null or created >= $2) \
                        and ($3 is null or created < $3) order by id desc";

@@ -14,6 +14,7 @@ pub mod channels;
 pub mod check_cache;
 pub mod checks;
 pub mod deadlines;
+mod error;
 pub mod flips;
 pub mod outbox;
 pub mod ping_batch;
@@ -25,6 +26,7 @@ pub mod ts;
 pub mod users;
 pub mod wal;
 
+pub use error::StoreError;
 pub use ts::Ts;
 
 /// SQLite page cache of the ping writer's connection, in KiB (negative, as SQLite
@@ -35,9 +37,9 @@ const PING_WRITER_CACHE: &str = "-32768";
 /// backend, so it must be the same text for both.
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
-            $crate::store::Db::Postgres($pool) => $body,
+        match &$db.0 {
+            $crate::store::Pool::Sqlite($pool) => $crate::store::lift($body),
+            $crate::store::Pool::Postgres($pool) => $crate::store::lift($body),
         }
     };
 }
@@ -45,14 +47,14 @@ macro_rules! on_pool {
 /// Runs `$body` with `$conn` bound to the transaction's connection.
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+        match &mut $tx.0 {
+            $crate::store::TxConn::Sqlite(t) => {
                 let $conn = &mut **t;
-                $body
+                $crate::store::lift($body)
             }
-            $crate::store::Tx::Postgres(t) => {
+            $crate::store::TxConn::Postgres(t) => {
                 let $conn = &mut **t;
-                $body
+                $crate::store::lift($body)
             }
         }
     };
@@ -60,13 +62,25 @@ macro_rules! on_tx {
 
 pub(crate) use {on_pool, on_tx};
 
+/// Turns a driver result into the store's (what `on_pool!` and `on_tx!` return).
+pub(crate) fn lift<T>(result: Result<T, impl Into<StoreError>>) -> Result<T, StoreError> {
+    result.map_err(Into::into)
+}
+
+/// The database: a pool of whichever backend the URL named. Only the store sees which.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db(Pool);
+
+#[derive(Clone, Debug)]
+enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
-pub enum Tx {
+/// A write transaction, begun with [`Db::begin_write`].
+pub struct Tx(TxConn);
+
+enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -101,7 +115,7 @@ impl Db {
                     .connect_with(options)
                     .await
                     .with_context(|| format!("opening SQLite database {url}"))?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db(Pool::Sqlite(pool)))
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url).with_context(|| {
@@ -112,7 +126,7 @@ impl Db {
         }
     }
 
-    pub async fn connect_postgres(
+    async fn connect_postgres(
         options: PgConnectOptions,
         max_connections: u32,
     ) -> anyhow::Result<Db> {
@@ -122,13 +136,13 @@ impl Db {
             .connect_with(options)
             .await
             .context("connecting to PostgreSQL")?;
-        Ok(Db::Postgres(pool))
+        Ok(Db(Pool::Postgres(pool)))
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match &self.0 {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
@@ -139,15 +153,15 @@ impl Db {
     /// does the writing keeps its cache valid, and gets a larger one. On PostgreSQL,
     /// the shared pool.
     pub fn for_ping_writer(&self) -> Db {
-        match self {
-            Db::Sqlite(pool) => {
+        match &self.0 {
+            Pool::Sqlite(pool) => {
                 let options = (*pool.connect_options())
                     .clone()
                     .pragma("cache_size", PING_WRITER_CACHE);
                 // The same connection for as long as it works: the writer's copy of the
                 // rows is checked with `data_version`, which only compares within one
                 // connection. It is replaced only after an error, which drops the copy.
-                Db::Sqlite(
+                Db(Pool::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(1)
                         .min_connections(0)
@@ -155,17 +169,17 @@ impl Db {
                         .max_lifetime(None)
                         .test_before_acquire(false)
                         .connect_lazy_with(options),
-                )
+                ))
             }
-            Db::Postgres(_) => self.clone(),
+            Pool::Postgres(_) => self.clone(),
         }
     }
 
     /// Applies pending migrations from `migrations/<backend>/`, embedded at build time.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        match &self.0 {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
         }
         .context("applying database migrations")
     }
@@ -173,36 +187,40 @@ impl Db {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`begin immediate`), so a transaction that reads then writes never fails midway
     /// with a lock upgrade error.
-    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("begin immediate").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match &self.0 {
+            Pool::Sqlite(pool) => Tx(TxConn::Sqlite(pool.begin_with("begin immediate").await?)),
+            Pool::Postgres(pool) => Tx(TxConn::Postgres(pool.begin().await?)),
         })
     }
 
     /// Whether the database answers.
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+    pub async fn ping(&self) -> Result<(), StoreError> {
         on_pool!(self, p => sqlx::query("select 1").execute(p).await.map(|_| ()))
     }
 
     pub async fn close(&self) {
-        on_pool!(self, p => p.close().await)
+        match &self.0 {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
     }
 }
 
 impl Tx {
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match &self.0 {
+            TxConn::Sqlite(_) => Backend::Sqlite,
+            TxConn::Postgres(_) => Backend::Postgres,
         }
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.0 {
+            TxConn::Sqlite(t) => t.commit().await,
+            TxConn::Postgres(t) => t.commit().await,
         }
+        .map_err(StoreError::from)
     }
 }
 

@@ -5,7 +5,8 @@
 use super::checks::{CheckRow, check_columns};
 use super::flips::FlipRow;
 use super::pings::PingRow;
-use super::{Db, Ts, on_pool};
+use super::{Db, Pool, Ts, on_pool};
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -28,7 +29,7 @@ pub async fn claim(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<Claimed>, sqlx::Error> {
+) -> Result<Vec<Claimed>, StoreError> {
     const SQLITE: &str = "update notifications set leased_until = $2, attempts = attempts + 1 \
         where id in (select id from notifications where done_at is null and due_at <= $1 \
         and (leased_until is null or leased_until <= $1) order by due_at, id limit $3) \
@@ -38,28 +39,28 @@ pub async fn claim(
         and (leased_until is null or leased_until <= $1) order by due_at, id limit $3 \
         for update skip locked) \
         returning id, check_id, channel_id, flip_id, status, created, attempts";
-    match db {
-        Db::Sqlite(p) => {
+    Ok(match &db.0 {
+        Pool::Sqlite(p) => {
             sqlx::query_as::<_, Claimed>(SQLITE)
                 .bind(Ts(now))
                 .bind(Ts(lease_until))
                 .bind(limit)
                 .fetch_all(p)
-                .await
+                .await?
         }
-        Db::Postgres(p) => {
+        Pool::Postgres(p) => {
             sqlx::query_as::<_, Claimed>(PG)
                 .bind(Ts(now))
                 .bind(Ts(lease_until))
                 .bind(limit)
                 .fetch_all(p)
-                .await
+                .await?
         }
-    }
+    })
 }
 
 /// Extends a claim that is still being worked on.
-pub async fn renew_lease(db: &Db, id: i64, until: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn renew_lease(db: &Db, id: i64, until: DateTime<Utc>) -> Result<(), StoreError> {
     const SQL: &str =
         "update notifications set leased_until = $2 where id = $1 and done_at is null";
     on_pool!(db, p => sqlx::query(SQL).bind(id).bind(Ts(until)).execute(p).await.map(|_| ()))
@@ -88,7 +89,7 @@ pub async fn finish(
     id: i64,
     outcome: &Outcome,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     const SENT: &str = "update notifications set state = 'sent', done_at = $2, leased_until = null, \
                         last_error = null where id = $1";
     const RETRY: &str =
@@ -120,7 +121,7 @@ pub async fn record_attempt(
     started: DateTime<Utc>,
     duration_ms: i64,
     error: Option<&str>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     const SQL: &str = "insert into notification_attempts (notification_id, started, duration_ms, ok, error) \
                        values ($1, $2, $3, $4, $5)";
     on_pool!(db, p => sqlx::query(SQL)
@@ -143,7 +144,7 @@ pub async fn notice_parts(
     db: &Db,
     check_id: i64,
     flip_id: i64,
-) -> Result<Option<NoticeParts>, sqlx::Error> {
+) -> Result<Option<NoticeParts>, StoreError> {
     const CHECK: &str = concat!("select ", check_columns!(), " from checks where id = $1");
     const PROJECT: &str =
         "select p.name from projects p join checks c on c.project_id = p.id where c.id = $1";
@@ -174,7 +175,7 @@ pub async fn notice_parts(
 }
 
 /// Emails of the people who manage a project (owners and managers).
-pub async fn manager_emails(db: &Db, project_id: i64) -> Result<Vec<String>, sqlx::Error> {
+pub async fn manager_emails(db: &Db, project_id: i64) -> Result<Vec<String>, StoreError> {
     const SQL: &str = "select u.email from memberships m join users u on u.id = m.user_id \
                        where m.project_id = $1 and m.role in ('owner', 'manager') order by u.email";
     on_pool!(db, p => sqlx::query_scalar::<_, String>(SQL).bind(project_id).fetch_all(p).await)
@@ -187,7 +188,7 @@ pub async fn take_rate(
     key: &str,
     window_start: DateTime<Utc>,
     per_window: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, StoreError> {
     const SQL: &str = "insert into rate_windows (key, window_start, count) values ($1, $2, 1) \
                        on conflict (key, window_start) do update set count = rate_windows.count + 1 \
                        returning count";
@@ -196,7 +197,7 @@ pub async fn take_rate(
 }
 
 /// Forgets rate windows that ended before `before`.
-pub async fn prune_rate_windows(db: &Db, before: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn prune_rate_windows(db: &Db, before: DateTime<Utc>) -> Result<(), StoreError> {
     on_pool!(db, p => sqlx::query("delete from rate_windows where window_start < $1").bind(Ts(before)).execute(p).await.map(|_| ()))
 }
 
@@ -226,7 +227,7 @@ pub async fn for_check(
     db: &Db,
     check_id: i64,
     limit: i64,
-) -> Result<(Vec<NotificationRow>, Vec<AttemptRow>), sqlx::Error> {
+) -> Result<(Vec<NotificationRow>, Vec<AttemptRow>), StoreError> {
     const ROWS: &str = "select n.id, ch.uuid as channel_uuid, n.status, n.state, n.created, n.attempts, \
                         n.last_error, n.done_at from notifications n join channels ch on ch.id = n.channel_id \
                         where n.check_id = $1 order by n.id desc limit $2";

@@ -9,9 +9,10 @@ use super::check_cache::CheckCache;
 use super::checks::{CheckRow, check_columns};
 use super::ping_writer::PingJob;
 use super::pings::{Recorded, run_duration};
-use super::{Ts, Tx};
+use super::{Ts, Tx, TxConn};
 use crate::domain::check::on_ping;
 use crate::domain::ping::{PingKind, classify};
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -38,7 +39,7 @@ pub async fn record_by_uuid(
     tx: &mut Tx,
     jobs: &[(&str, &PingJob)],
     cache: Option<&CheckCache>,
-) -> Result<Written, sqlx::Error> {
+) -> Result<Written, StoreError> {
     let mut uuids: Vec<String> = jobs.iter().map(|(u, _)| u.to_string()).collect();
     uuids.sort();
     uuids.dedup();
@@ -121,7 +122,7 @@ pub async fn record_by_uuid(
 }
 
 /// The checks, locked in id order on PostgreSQL so concurrent batches cannot deadlock.
-async fn lock(tx: &mut Tx, uuids: &[String]) -> Result<Vec<CheckRow>, sqlx::Error> {
+async fn lock(tx: &mut Tx, uuids: &[String]) -> Result<Vec<CheckRow>, StoreError> {
     const SQLITE: &str = concat!(
         "select ",
         check_columns!(),
@@ -132,20 +133,20 @@ async fn lock(tx: &mut Tx, uuids: &[String]) -> Result<Vec<CheckRow>, sqlx::Erro
         check_columns!(),
         " from checks where uuid = any($1) order by id for update"
     );
-    match tx {
-        Tx::Sqlite(t) => {
+    Ok(match &mut tx.0 {
+        TxConn::Sqlite(t) => {
             sqlx::query_as::<_, CheckRow>(SQLITE)
                 .bind(to_json(uuids)?)
                 .fetch_all(&mut **t)
-                .await
+                .await?
         }
-        Tx::Postgres(t) => {
+        TxConn::Postgres(t) => {
             sqlx::query_as::<_, CheckRow>(PG)
                 .bind(uuids)
                 .fetch_all(&mut **t)
-                .await
+                .await?
         }
-    }
+    })
 }
 
 fn ms(t: Option<Ts>) -> Option<i64> {
@@ -159,12 +160,12 @@ fn at(t: Option<Ts>) -> Option<DateTime<Utc>> {
 /// Stores the checks' new runtime state and inserts the pings. On SQLite both go in one
 /// round trip to the connection's thread, as JSON arrays unpacked by `jsonb_each`, whose
 /// values stay binary JSON, so reading a field does not parse text again.
-async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result<(), sqlx::Error> {
+async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result<(), StoreError> {
     if rows.is_empty() && pings.is_empty() {
         return Ok(());
     }
-    match tx {
-        Tx::Sqlite(t) => {
+    match &mut tx.0 {
+        TxConn::Sqlite(t) => {
             sqlx::query(
                 "update checks set status = v.value ->> 'status', last_ping = v.value ->> 'last_ping', \
                  last_start = v.value ->> 'last_start', last_start_rid = v.value ->> 'rid', \
@@ -181,7 +182,7 @@ async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result
             .execute(&mut **t)
             .await?;
         }
-        Tx::Postgres(t) => {
+        TxConn::Postgres(t) => {
             update_pg(t, rows).await?;
             insert_pg(t, pings).await?;
         }
@@ -227,7 +228,7 @@ struct PingValues<'a> {
     duration: Option<i64>,
 }
 
-fn sqlite_rows(rows: &[&CheckRow]) -> Result<String, sqlx::Error> {
+fn sqlite_rows(rows: &[&CheckRow]) -> Result<String, StoreError> {
     let values: Vec<RowState> = rows
         .iter()
         .map(|r| RowState {
@@ -244,7 +245,7 @@ fn sqlite_rows(rows: &[&CheckRow]) -> Result<String, sqlx::Error> {
     to_json(&values)
 }
 
-fn sqlite_pings(pings: &[NewPing]) -> Result<String, sqlx::Error> {
+fn sqlite_pings(pings: &[NewPing]) -> Result<String, StoreError> {
     let values: Vec<PingValues> = pings
         .iter()
         .map(|p| PingValues {
@@ -265,11 +266,11 @@ fn sqlite_pings(pings: &[NewPing]) -> Result<String, sqlx::Error> {
     to_json(&values)
 }
 
-fn to_json<T: Serialize>(values: &[T]) -> Result<String, sqlx::Error> {
-    serde_json::to_string(values).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+fn to_json<T: Serialize>(values: &[T]) -> Result<String, StoreError> {
+    serde_json::to_string(values).map_err(StoreError::other)
 }
 
-async fn update_pg(t: &mut PgConnection, rows: &[&CheckRow]) -> Result<(), sqlx::Error> {
+async fn update_pg(t: &mut PgConnection, rows: &[&CheckRow]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -293,7 +294,7 @@ async fn update_pg(t: &mut PgConnection, rows: &[&CheckRow]) -> Result<(), sqlx:
     Ok(())
 }
 
-async fn insert_pg(t: &mut PgConnection, pings: &[NewPing<'_>]) -> Result<(), sqlx::Error> {
+async fn insert_pg(t: &mut PgConnection, pings: &[NewPing<'_>]) -> Result<(), StoreError> {
     if pings.is_empty() {
         return Ok(());
     }

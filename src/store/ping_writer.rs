@@ -19,8 +19,9 @@ use super::check_cache::CheckCache;
 use super::checks::CheckRow;
 use super::pings::{self, AutoCreate, AutoCreateLimit, Incoming, Recorded, Target};
 use super::wal::WalKeeper;
-use super::{Db, Tx};
+use super::{Db, Pool, Tx};
 use crate::domain::ping::PingAction;
+use crate::store::StoreError;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -83,7 +84,7 @@ impl PingJob {
     }
 }
 
-type Reply = oneshot::Sender<Result<Recorded, sqlx::Error>>;
+type Reply = oneshot::Sender<Result<Recorded, StoreError>>;
 
 /// The handle handlers send pings through. Cheap to clone; the writer tasks stop when
 /// the last handle is dropped.
@@ -99,10 +100,10 @@ impl PingWriter {
     /// most of its time waiting to be scheduled rather than writing.
     pub fn start(db: Db, writers: usize, limit: AutoCreateLimit) -> PingWriter {
         let db = db.for_ping_writer();
-        let writers = match db {
+        let writers = match &db.0 {
             // One write lock, one connection, and a copy of the rows only it may trust.
-            Db::Sqlite(_) => 1,
-            Db::Postgres(_) => writers.max(1),
+            Pool::Sqlite(_) => 1,
+            Pool::Postgres(_) => writers.max(1),
         };
         let (queue, rx) = mpsc::channel(MAX_BATCH * 16);
         let rx = Arc::new(Mutex::new(rx));
@@ -115,12 +116,12 @@ impl PingWriter {
                 }
             };
             runtime.block_on(async move {
-                let (keeper, checkpointer) = match &db {
-                    Db::Sqlite(pool) => {
+                let (keeper, checkpointer) = match &db.0 {
+                    Pool::Sqlite(pool) => {
                         let (keeper, task) = WalKeeper::start(pool);
                         (Some(keeper), Some(task))
                     }
-                    Db::Postgres(_) => (None, None),
+                    Pool::Postgres(_) => (None, None),
                 };
                 let mut tasks = tokio::task::JoinSet::new();
                 for _ in 0..writers {
@@ -131,7 +132,7 @@ impl PingWriter {
                 if let Some(task) = checkpointer {
                     let _ = task.await;
                 }
-                if let Db::Sqlite(_) = &db {
+                if let Pool::Sqlite(_) = &db.0 {
                     // The writer's own connection (the service's pool stays open).
                     db.close().await;
                 }
@@ -144,13 +145,15 @@ impl PingWriter {
     }
 
     /// Writes a ping; returns once it is committed (or failed).
-    pub async fn record(&self, job: PingJob) -> Result<Recorded, sqlx::Error> {
+    pub async fn record(&self, job: PingJob) -> Result<Recorded, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send((job, reply))
             .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+            .map_err(|_| StoreError::Unavailable("the ping writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the ping writer dropped the ping".into()))?
     }
 }
 
@@ -161,7 +164,7 @@ async fn writer(
     keeper: Option<WalKeeper>,
 ) {
     // SQLite has a single writer, which alone may trust its copy of the rows.
-    let mut cache = matches!(db, Db::Sqlite(_)).then(CheckCache::default);
+    let mut cache = matches!(db.0, Pool::Sqlite(_)).then(CheckCache::default);
     loop {
         let mut batch = Vec::new();
         {
@@ -220,7 +223,7 @@ pub async fn write_together(
     jobs: &[&PingJob],
     limit: AutoCreateLimit,
     mut cache: Option<&mut CheckCache>,
-) -> Result<Vec<Recorded>, sqlx::Error> {
+) -> Result<Vec<Recorded>, StoreError> {
     let by_slug = jobs
         .iter()
         .any(|job| matches!(job.target, OwnedTarget::Slug { .. }));
@@ -265,7 +268,7 @@ async fn write_run(
     cache: Option<&CheckCache>,
     results: &mut Vec<Recorded>,
     rows: &mut Vec<CheckRow>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     if run.is_empty() {
         return Ok(());
     }

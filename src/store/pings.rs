@@ -4,6 +4,7 @@ use super::checks::{self, CheckConfig, CheckRow};
 use super::{Db, Ts, Tx, channels, on_pool, on_tx, projects};
 use crate::domain::check::{PingOutcome, on_ping};
 use crate::domain::ping::{PingAction, PingKind, classify};
+use crate::store::StoreError;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -71,7 +72,7 @@ pub async fn record(
     ping: &Incoming<'_>,
     limit: AutoCreateLimit,
     now: DateTime<Utc>,
-) -> Result<Recorded, sqlx::Error> {
+) -> Result<Recorded, StoreError> {
     let mut tx = db.begin_write().await?;
     let recorded = record_in(&mut tx, target, ping, limit, now).await?;
     tx.commit().await?;
@@ -87,7 +88,7 @@ pub async fn record_in(
     ping: &Incoming<'_>,
     limit: AutoCreateLimit,
     now: DateTime<Utc>,
-) -> Result<Recorded, sqlx::Error> {
+) -> Result<Recorded, StoreError> {
     let (row, created_check) = match target {
         Target::Uuid(uuid) => match checks::lock_by_uuid(tx, uuid).await? {
             Some(row) => (row, false),
@@ -140,7 +141,7 @@ pub(super) async fn run_duration(
     kind: PingKind,
     rid: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<Option<TimeDelta>, sqlx::Error> {
+) -> Result<Option<TimeDelta>, StoreError> {
     Ok(match (outcome.duration, kind, rid) {
         (Some(d), _, _) => Some(d),
         (None, PingKind::Success | PingKind::Fail, Some(rid)) => {
@@ -162,7 +163,7 @@ async fn open_start(
     check_id: i64,
     rid: Uuid,
     since: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     const SQL: &str = "select s.created from pings s where s.check_id = $1 and s.rid = $2 \
                        and s.kind = 'start' and s.created >= $3 and not exists ( \
                        select 1 from pings e where e.check_id = $1 and e.rid = $2 \
@@ -188,7 +189,7 @@ async fn find_by_slug(
     create: Option<&AutoCreate>,
     limit: AutoCreateLimit,
     now: DateTime<Utc>,
-) -> Result<SlugLookup, sqlx::Error> {
+) -> Result<SlugLookup, StoreError> {
     let Some(project) = projects::lock_by_ping_key(tx, ping_key, create.is_some()).await? else {
         return Ok(SlugLookup::NotFound);
     };
@@ -228,7 +229,7 @@ async fn insert(
     ping: &Incoming<'_>,
     duration_ms: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     const SQL: &str = "insert into pings (check_id, n, created, kind, exit_status, rid, remote_addr, \
                        scheme, method, ua, body, duration_ms) \
                        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
@@ -257,20 +258,20 @@ pub struct PingRow {
 }
 
 /// A check's most recent pings, newest first.
-pub async fn recent(db: &Db, check_id: i64, limit: i64) -> Result<Vec<PingRow>, sqlx::Error> {
+pub async fn recent(db: &Db, check_id: i64, limit: i64) -> Result<Vec<PingRow>, StoreError> {
     const SQL: &str = "select n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
                        body, duration_ms from pings where check_id = $1 order by n desc limit $2";
     on_pool!(db, p => sqlx::query_as::<_, PingRow>(SQL).bind(check_id).bind(limit).fetch_all(p).await)
 }
 
 /// How many pings of a check are stored.
-pub async fn count(db: &Db, check_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn count(db: &Db, check_id: i64) -> Result<i64, StoreError> {
     const SQL: &str = "select count(*) from pings where check_id = $1";
     on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(check_id).fetch_one(p).await)
 }
 
 /// The body of ping `n` of a check, if that ping is stored and has one.
-pub async fn body(db: &Db, check_id: i64, n: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+pub async fn body(db: &Db, check_id: i64, n: i64) -> Result<Option<Vec<u8>>, StoreError> {
     const SQL: &str = "select body from pings where check_id = $1 and n = $2";
     let body = on_pool!(db, p => sqlx::query_scalar::<_, Option<Vec<u8>>>(SQL).bind(check_id).bind(n).fetch_optional(p).await)?;
     Ok(body.flatten())

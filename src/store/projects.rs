@@ -1,7 +1,8 @@
 //! Projects, their members and their keys.
 
-use super::{Db, Ts, Tx, on_pool, on_tx};
+use super::{Db, Ts, Tx, TxConn, on_pool, on_tx};
 use crate::domain::keys;
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -33,7 +34,7 @@ pub async fn create(
     owner_id: i64,
     name: &str,
     now: DateTime<Utc>,
-) -> Result<CreatedProject, sqlx::Error> {
+) -> Result<CreatedProject, StoreError> {
     let created = CreatedProject {
         id: 0,
         uuid: Uuid::new_v4().to_string(),
@@ -70,44 +71,44 @@ pub async fn lock_by_ping_key(
     tx: &mut Tx,
     ping_key: &str,
     lock: bool,
-) -> Result<Option<ProjectRow>, sqlx::Error> {
+) -> Result<Option<ProjectRow>, StoreError> {
     const SQL: &str = "select id, uuid, name, owner_id from projects where ping_key_hash = $1";
     const LOCKING: &str =
         "select id, uuid, name, owner_id from projects where ping_key_hash = $1 for update";
     let digest = keys::digest(ping_key);
-    match tx {
-        Tx::Postgres(t) if lock => {
+    Ok(match &mut tx.0 {
+        TxConn::Postgres(t) if lock => {
             sqlx::query_as::<_, ProjectRow>(LOCKING)
                 .bind(digest)
                 .fetch_optional(&mut **t)
-                .await
+                .await?
         }
         _ => {
-            on_tx!(tx, c => sqlx::query_as::<_, ProjectRow>(SQL).bind(&digest).fetch_optional(c).await)
+            on_tx!(tx, c => sqlx::query_as::<_, ProjectRow>(SQL).bind(&digest).fetch_optional(c).await)?
         }
-    }
+    })
 }
 
-pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ProjectRow>, sqlx::Error> {
+pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ProjectRow>, StoreError> {
     const SQL: &str = "select id, uuid, name, owner_id from projects where uuid = $1";
     on_pool!(db, p => sqlx::query_as::<_, ProjectRow>(SQL).bind(uuid).fetch_optional(p).await)
 }
 
 /// The project an API key belongs to, and whether the key is read-only.
-pub async fn find_by_api_key(db: &Db, key: &str) -> Result<Option<(i64, bool)>, sqlx::Error> {
+pub async fn find_by_api_key(db: &Db, key: &str) -> Result<Option<(i64, bool)>, StoreError> {
     const SQL: &str = "select project_id, read_only from api_keys where key_hash = $1";
     let digest = keys::digest(key);
     on_pool!(db, p => sqlx::query_as::<_, (i64, bool)>(SQL).bind(&digest).fetch_optional(p).await)
 }
 
 /// The owner of a project.
-pub async fn owner_of(tx: &mut Tx, project_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn owner_of(tx: &mut Tx, project_id: i64) -> Result<i64, StoreError> {
     const SQL: &str = "select owner_id from projects where id = $1";
     on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).bind(project_id).fetch_one(c).await)
 }
 
 /// A project's name.
-pub async fn name_of(db: &Db, project_id: i64) -> Result<String, sqlx::Error> {
+pub async fn name_of(db: &Db, project_id: i64) -> Result<String, StoreError> {
     const SQL: &str = "select name from projects where id = $1";
     on_pool!(db, p => sqlx::query_scalar::<_, String>(SQL).bind(project_id).fetch_one(p).await)
 }

@@ -1,6 +1,7 @@
 //! Retention: a check keeps its newest pings up to the configured limit. Flips are kept.
 
 use super::{Backend, Db, Tx, on_pool, on_tx};
+use crate::store::StoreError;
 
 /// Checks only become candidates once they hold this many pings over the limit, so each
 /// pass deletes pings in chunks rather than one at a time.
@@ -21,7 +22,7 @@ struct Candidate {
 /// a commit per check wrote the same pages over and over (hundreds of MB of log for
 /// tens of MB of pings). On PostgreSQL, a transaction per check, so that pings to the
 /// other checks never wait on the pruner's row locks.
-pub async fn prune_pings(db: &Db, keep: i64, batch: i64) -> Result<usize, sqlx::Error> {
+pub async fn prune_pings(db: &Db, keep: i64, batch: i64) -> Result<usize, StoreError> {
     const FIND: &str =
         "select id, n_pings from checks where n_pings - pruned_through > $1 limit $2";
     let candidates = on_pool!(db, p => sqlx::query_as::<_, Candidate>(FIND)
@@ -47,7 +48,7 @@ pub async fn prune_pings(db: &Db, keep: i64, batch: i64) -> Result<usize, sqlx::
 }
 
 /// Deletes the check's pings numbered up to `n_pings - keep`, and marks them pruned.
-async fn prune_check(tx: &mut Tx, c: &Candidate, keep: i64) -> Result<(), sqlx::Error> {
+async fn prune_check(tx: &mut Tx, c: &Candidate, keep: i64) -> Result<(), StoreError> {
     const DELETE: &str = "delete from pings where check_id = $1 and n <= $2";
     const MARK: &str =
         "update checks set pruned_through = $2 where id = $1 and pruned_through < $2";

@@ -1,6 +1,7 @@
 //! User accounts.
 
 use super::{Db, Ts, on_pool};
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,7 +15,7 @@ pub enum CreateUserError {
     #[error("a user with email {0} already exists")]
     EmailTaken(String),
     #[error(transparent)]
-    Db(#[from] sqlx::Error),
+    Db(#[from] StoreError),
 }
 
 /// Creates a user. `password_hash` is an argon2id PHC string, or `None` for an account
@@ -30,15 +31,13 @@ pub async fn create(
     let result = on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL)
         .bind(email).bind(password_hash).bind(Ts(now))
         .fetch_one(p).await);
-    result.map_err(|e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            CreateUserError::EmailTaken(email.to_string())
-        }
-        _ => CreateUserError::Db(e),
+    result.map_err(|e| match e {
+        StoreError::Conflict { .. } => CreateUserError::EmailTaken(email.to_string()),
+        e => CreateUserError::Db(e),
     })
 }
 
-pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, StoreError> {
     const SQL: &str = "select id, email from users where email = $1";
     on_pool!(db, p => sqlx::query_as::<_, UserRow>(SQL).bind(email).fetch_optional(p).await)
 }

@@ -16,8 +16,6 @@ use overdue::store::flips::{self, FlipRow, QueuedNotification};
 use overdue::store::pings::{self, PingRow};
 use overdue::store::projects::{self, CreatedProject};
 use overdue::store::{Db, channels, users};
-use sqlx::postgres::PgConnectOptions;
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// An address no other test uses.
@@ -59,6 +57,24 @@ pub enum Backend {
 pub fn postgres_url() -> String {
     std::env::var("OVERDUE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A pool of the test's own, for SQL the store does not offer (setting up odd states,
+/// reading tables directly). The app's `Db` keeps its pools to itself.
+pub enum RawPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool a [`RawPool`] holds.
+#[macro_export]
+macro_rules! on_raw {
+    ($raw:expr, $pool:ident => $body:expr) => {
+        match $raw {
+            $crate::common::RawPool::Sqlite($pool) => $body,
+            $crate::common::RawPool::Postgres($pool) => $body,
+        }
+    };
 }
 
 /// A fresh, migrated database of the given backend; dropped when the guard is.
@@ -104,14 +120,9 @@ impl TestDb {
                     .await
                     .expect("create test schema");
                 admin.close().await;
-                let options = PgConnectOptions::from_str(&base)
-                    .expect("valid OVERDUE_TEST_POSTGRES_URL")
-                    .options([("search_path", schema.as_str())]);
-                let db = Db::connect_postgres(options, 8)
-                    .await
-                    .expect("connect to test schema");
-                db.migrate().await.expect("migrate PostgreSQL test schema");
                 let url = format!("{base}?options=-c%20search_path%3D{schema}");
+                let db = Db::connect(&url, 8).await.expect("connect to test schema");
+                db.migrate().await.expect("migrate PostgreSQL test schema");
                 TestDb {
                     db,
                     url,
@@ -213,6 +224,23 @@ impl TestApp {
 
     pub fn db(&self) -> &Db {
         &self.state.db
+    }
+
+    /// A pool of the test's own on the app's database (see [`RawPool`]).
+    pub async fn raw(&self) -> RawPool {
+        let url = &self.test_db.url;
+        match self.backend {
+            Backend::Sqlite => RawPool::Sqlite(
+                sqlx::SqlitePool::connect(url)
+                    .await
+                    .expect("raw SQLite pool"),
+            ),
+            Backend::Postgres => RawPool::Postgres(
+                sqlx::PgPool::connect(url)
+                    .await
+                    .expect("raw PostgreSQL pool"),
+            ),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -7,8 +7,10 @@ use overdue::domain::channel_config::ChannelConfig;
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::{Db, Ts, checks, projects, users};
 use serde_json::json;
-use sqlx::postgres::PgPoolCopyExt;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::postgres::{PgPool, PgPoolCopyExt};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::io::Write;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -49,24 +51,56 @@ impl SeedRow {
     }
 }
 
-/// A connection for bulk loading. On SQLite: the service's WAL mode, but a large page
-/// cache and no fsync while loading (the file is synced when the pool closes), since the
-/// random keys of the unique indexes otherwise thrash the default 2 MB cache.
-async fn connect_for_seeding(url: &str) -> anyhow::Result<Db> {
-    if !url.starts_with("sqlite:") {
-        return Db::connect(url, 2).await;
+/// The bench's own pool, for the bulk work the service never does (COPY, arming
+/// thousands of deadlines, counting rows). The service's [`Db`] keeps its pools to itself.
+enum Raw {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$raw` holds.
+macro_rules! on_raw {
+    ($raw:expr, $pool:ident => $body:expr) => {
+        match $raw {
+            Raw::Sqlite($pool) => $body,
+            Raw::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl Raw {
+    async fn connect(url: &str) -> anyhow::Result<Raw> {
+        Ok(if url.starts_with("sqlite:") {
+            Raw::Sqlite(SqlitePool::connect(url).await?)
+        } else {
+            Raw::Postgres(PgPool::connect(url).await?)
+        })
     }
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Off)
-        .foreign_keys(true)
-        .pragma("cache_size", "-1048576");
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await?;
-    Ok(Db::Sqlite(pool))
+
+    /// A connection for bulk loading. On SQLite: the service's WAL mode, but a large
+    /// page cache and no fsync while loading (the file is synced when the pool closes),
+    /// since the random keys of the unique indexes otherwise thrash the default 2 MB
+    /// cache.
+    async fn connect_for_seeding(url: &str) -> anyhow::Result<Raw> {
+        if !url.starts_with("sqlite:") {
+            return Raw::connect(url).await;
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Off)
+            .foreign_keys(true)
+            .pragma("cache_size", "-1048576");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Raw::Sqlite(pool))
+    }
+
+    async fn close(&self) {
+        on_raw!(self, p => p.close().await);
+    }
 }
 
 /// Rows per insert statement on SQLite.
@@ -74,7 +108,7 @@ const SQLITE_ROWS_PER_INSERT: u64 = 10_000;
 
 pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let db = connect_for_seeding(&args.database_url).await?;
+    let db = Db::connect(&args.database_url, 2).await?;
     db.migrate().await?;
     let now = Utc::now();
     let user = users::create(&db, "bench@example.invalid", None, now)
@@ -107,8 +141,9 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         }
         Ok(())
     };
-    match &db {
-        Db::Postgres(pool) => {
+    let raw = Raw::connect_for_seeding(&args.database_url).await?;
+    match &raw {
+        Raw::Postgres(pool) => {
             let ts = |t: Option<DateTime<Utc>>| match t {
                 Some(t) => t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string(),
                 None => "\\N".to_string(),
@@ -140,7 +175,7 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
             copy.finish().await?;
             sqlx::query("analyze checks").execute(pool).await?;
         }
-        Db::Sqlite(pool) => {
+        Raw::Sqlite(pool) => {
             // Each batch travels as one JSON parameter that SQLite unpacks with json_each:
             // one bind per thousands of rows instead of a dozen per row.
             const INSERT: &str = "insert into checks (uuid, unique_key, project_id, name, slug, \
@@ -195,24 +230,12 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         const ASSIGN: &str = "insert into check_channels (check_id, channel_id) \
                               select id, $1 from checks order by id limit $2";
         let limit = i64::try_from(args.channel_checks)?;
-        match &db {
-            Db::Postgres(p) => {
-                sqlx::query(ASSIGN)
-                    .bind(channel.id)
-                    .bind(limit)
-                    .execute(p)
-                    .await?;
-            }
-            Db::Sqlite(p) => {
-                sqlx::query(ASSIGN)
-                    .bind(channel.id)
-                    .bind(limit)
-                    .execute(p)
-                    .await?;
-            }
-        }
+        on_raw!(&raw, p => {
+            sqlx::query(ASSIGN).bind(channel.id).bind(limit).execute(p).await?;
+        });
         channel_id = Some(channel.id);
     }
+    raw.close().await;
     db.close().await;
     println!(
         "{}",
@@ -228,35 +251,23 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
 }
 
 pub async fn arm(url: &str, count: i64, at_ms: i64) -> anyhow::Result<()> {
-    let db = Db::connect(url, 1).await?;
+    let raw = Raw::connect(url).await?;
     let at = DateTime::from_timestamp_millis(at_ms).context("--at-ms is out of range")?;
     const PERIOD: &str = "select timeout + grace from checks order by id limit 1";
     const ARM: &str = "update checks set status = 'up', last_ping = $1, alert_after = $2 \
                        where id in (select id from checks order by id limit $3)";
-    let armed = match &db {
-        Db::Postgres(p) => {
-            let period: i64 = sqlx::query_scalar(PERIOD).fetch_one(p).await?;
-            sqlx::query(ARM)
-                .bind(Ts(at - TimeDelta::seconds(period)))
-                .bind(Ts(at))
-                .bind(count)
-                .execute(p)
-                .await?
-                .rows_affected()
-        }
-        Db::Sqlite(p) => {
-            let period: i64 = sqlx::query_scalar(PERIOD).fetch_one(p).await?;
-            sqlx::query(ARM)
-                .bind(Ts(at - TimeDelta::seconds(period)))
-                .bind(Ts(at))
-                .bind(count)
-                .execute(p)
-                .await?
-                .rows_affected()
-        }
-    };
-    db.close().await;
-    if armed != count as u64 {
+    let armed = on_raw!(&raw, p => {
+        let period: i64 = sqlx::query_scalar(PERIOD).fetch_one(p).await?;
+        sqlx::query(ARM)
+            .bind(Ts(at - TimeDelta::seconds(period)))
+            .bind(Ts(at))
+            .bind(count)
+            .execute(p)
+            .await?
+            .rows_affected()
+    });
+    raw.close().await;
+    if i64::try_from(armed).ok() != Some(count) {
         bail!("armed {armed} checks, expected {count}");
     }
     Ok(())
@@ -269,7 +280,7 @@ pub async fn wait_flips(
     interval_ms: u64,
     timeout_s: u64,
 ) -> anyhow::Result<()> {
-    let db = Db::connect(url, 1).await?;
+    let raw = Raw::connect(url).await?;
     const SQL: &str = "select (select count(*) from flips where new_status = 'down'), \
                        (select count(*) from notifications)";
     let give_up = Instant::now() + Duration::from_secs(timeout_s);
@@ -279,10 +290,8 @@ pub async fn wait_flips(
     let mut polls = 0u64;
     let (mut flips, mut queued);
     loop {
-        (flips, queued) = match &db {
-            Db::Postgres(p) => sqlx::query_as::<_, (i64, i64)>(SQL).fetch_one(p).await?,
-            Db::Sqlite(p) => sqlx::query_as::<_, (i64, i64)>(SQL).fetch_one(p).await?,
-        };
+        (flips, queued) =
+            on_raw!(&raw, p => sqlx::query_as::<_, (i64, i64)>(SQL).fetch_one(p).await?);
         polls += 1;
         let elapsed = Utc::now().timestamp_millis() - since_ms;
         if flips > 0 && first_flip_ms.is_none() {
@@ -299,7 +308,7 @@ pub async fn wait_flips(
         }
         tokio::time::sleep(Duration::from_millis(interval_ms)).await;
     }
-    db.close().await;
+    raw.close().await;
     println!(
         "{}",
         json!({

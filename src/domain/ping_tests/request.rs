@@ -325,7 +325,7 @@ fn truncate_to_zero_is_empty() {
 #[test]
 fn user_agent_of_330_characters_is_stored_as_its_first_200() {
     let ua: String = (0..330)
-        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .map(|i| char::from(b'a' + u8::try_from(i % 26).unwrap()))
         .collect();
 
     let stored = truncate_chars(&ua, MAX_USER_AGENT_CHARS);

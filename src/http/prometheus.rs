@@ -8,6 +8,7 @@
 use crate::app::AppState;
 use crate::domain::keys::API_KEY_LEN;
 use crate::domain::prometheus::{self, CheckSample};
+use crate::store::StoreError;
 use crate::store::{badges, checks, projects};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -23,30 +24,30 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug)]
-enum MetricsError {
+enum ExportError {
     /// 400: the key cannot be an API key (its length is not 32).
     BadKey,
     /// 401: no bearer token.
     NoKey,
     /// 403: an unknown key, a read-write key, or another project's key.
     Forbidden,
-    Internal(sqlx::Error),
+    Internal(StoreError),
 }
 
-impl From<sqlx::Error> for MetricsError {
-    fn from(e: sqlx::Error) -> Self {
-        MetricsError::Internal(e)
+impl From<StoreError> for ExportError {
+    fn from(e: StoreError) -> Self {
+        ExportError::Internal(e)
     }
 }
 
-impl IntoResponse for MetricsError {
+impl IntoResponse for ExportError {
     fn into_response(self) -> Response {
         match self {
-            MetricsError::BadKey => StatusCode::BAD_REQUEST.into_response(),
-            MetricsError::NoKey => StatusCode::UNAUTHORIZED.into_response(),
-            MetricsError::Forbidden => StatusCode::FORBIDDEN.into_response(),
-            MetricsError::Internal(e) => {
-                tracing::error!(error = %e, "Prometheus metrics request failed");
+            ExportError::BadKey => StatusCode::BAD_REQUEST.into_response(),
+            ExportError::NoKey => StatusCode::UNAUTHORIZED.into_response(),
+            ExportError::Forbidden => StatusCode::FORBIDDEN.into_response(),
+            ExportError::Internal(e) => {
+                tracing::error!(error = %e, "Prometheus export request failed");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
         }
@@ -56,33 +57,32 @@ impl IntoResponse for MetricsError {
 async fn by_path(
     State(app): State<AppState>,
     Path((uuid, key)): Path<(String, String)>,
-) -> Result<Response, MetricsError> {
-    metrics(&app, &uuid, &key).await
+) -> Result<Response, ExportError> {
+    export(&app, &uuid, &key).await
 }
 
 async fn by_bearer(
     State(app): State<AppState>,
     Path(uuid): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, MetricsError> {
+) -> Result<Response, ExportError> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(MetricsError::NoKey)?;
-    metrics(&app, &uuid, key.trim()).await
+        .ok_or(ExportError::NoKey)?;
+    export(&app, &uuid, key.trim()).await
 }
 
-async fn metrics(app: &AppState, uuid: &str, key: &str) -> Result<Response, MetricsError> {
+async fn export(app: &AppState, uuid: &str, key: &str) -> Result<Response, ExportError> {
     if key.chars().count() != API_KEY_LEN {
-        return Err(MetricsError::BadKey);
+        return Err(ExportError::BadKey);
     }
-    let project_id = match projects::find_by_api_key(&app.db, key).await? {
-        Some((project_id, true)) => project_id,
-        _ => return Err(MetricsError::Forbidden),
+    let Some((project_id, true)) = projects::find_by_api_key(&app.db, key).await? else {
+        return Err(ExportError::Forbidden);
     };
     if badges::project_id_by_uuid(&app.db, uuid).await? != Some(project_id) {
-        return Err(MetricsError::Forbidden);
+        return Err(ExportError::Forbidden);
     }
     let rows = checks::list_by_project(&app.db, project_id).await?;
     let now = app.clock.now();
