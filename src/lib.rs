@@ -8,4 +8,7 @@ pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod notify;
+pub mod server;
+pub mod state;
 pub mod store;
+pub mod templates;

@@ -194,7 +194,7 @@ on_both_backends! {
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
         let mut config = (*app.state.config).clone();
         config.allow_private_targets = false;
-        let guarded = overdue::app::AppState { config: std::sync::Arc::new(config), ..app.state.clone() };
+        let guarded = app.state.with_config(config).unwrap();
         let report = overdue::jobs::notifier::Notifier::new(&guarded).unwrap().tick().await.unwrap();
         assert_eq!(report.failed, 1);
         assert_eq!(receiver.count(), 0, "no request reached the host");
@@ -211,7 +211,7 @@ on_both_backends! {
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
         let mut config = (*app.state.config).clone();
         config.notify_timeout = 1;
-        let impatient = overdue::app::AppState { config: std::sync::Arc::new(config), ..app.state.clone() };
+        let impatient = app.state.with_config(config).unwrap();
         let report = overdue::jobs::notifier::Notifier::new(&impatient).unwrap().tick().await.unwrap();
         assert_eq!(report.retried, 1);
         let log = notifications(&app, &p, &check).await;
@@ -254,10 +254,7 @@ async fn three_processes_deliver_each_alert_exactly_once() {
         let db = overdue::store::Db::connect(&app.test_db.url, 4)
             .await
             .unwrap();
-        let state = overdue::app::AppState {
-            db,
-            ..app.state.clone()
-        };
+        let state = app.state.with_db(db).unwrap();
         workers.push(overdue::jobs::notifier::Notifier::new(&state).unwrap());
     }
     let (a, b, c) = tokio::join!(workers[0].tick(), workers[1].tick(), workers[2].tick());

@@ -7,7 +7,6 @@ mod common;
 use common::receiver::{Answer, Receiver};
 use common::smtp::{Mail, SmtpSink};
 use common::{Backend, TestApp};
-use overdue::app::AppState;
 use overdue::jobs::notifier::Notifier;
 use overdue::store::channels::{self};
 use overdue::store::checks::CheckRow;
@@ -469,10 +468,7 @@ async fn wecom_two_processes_share_the_robot_allowance_on_postgres() {
     receiver.always(wecom_ok());
     let app = TestApp::spawn(Backend::Postgres).await;
     let other_db = Db::connect(&app.test_db.url, 4).await.expect("second pool");
-    let other_state = AppState {
-        db: other_db,
-        ..app.state.clone()
-    };
+    let other_state = app.state.with_db(other_db).unwrap();
     let other = Notifier::new(&other_state).expect("second notifier");
 
     let project = app.project().await;

@@ -176,7 +176,7 @@ on_both_backends! {
             app.get(&format!("/ping/{}{suffix}", check.uuid)).await;
         }
         let flips_before = app.flips(&check).await.len();
-        let state = overdue::app::AppState { config: std::sync::Arc::new(overdue::config::Config { ping_log_limit: 20, ..(*app.state.config).clone() }), ..app.state.clone() };
+        let state = app.state.with_config(overdue::config::Config { ping_log_limit: 20, ..(*app.state.config).clone() }).unwrap();
         assert_eq!(overdue::jobs::pruner::tick(&state).await.unwrap(), 1);
         let ns: Vec<i64> = app.pings(&check).await.into_iter().map(|p| p.n).collect();
         assert_eq!(ns, (111..=130).rev().collect::<Vec<_>>());
@@ -225,10 +225,7 @@ async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
     let other_db = Db::connect(&app.test_db.url, 8)
         .await
         .expect("second connection pool");
-    let other_state = overdue::app::AppState {
-        db: other_db,
-        ..app.state.clone()
-    };
+    let other_state = app.state.with_db(other_db).unwrap();
     let (first, second) = (Scheduler::new(&app.state), Scheduler::new(&other_state));
     let (a, b) = tokio::join!(first.tick(), second.tick());
     let (a, b) = (a.unwrap(), b.unwrap());

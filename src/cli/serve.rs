@@ -1,9 +1,10 @@
 //! `overdue serve` and `overdue migrate`.
 
 use super::{Part, ServeArgs};
-use crate::app::{self, AppState, Roles};
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::server::{self, Roles};
+use crate::state::AppState;
 use crate::store::Db;
 use std::sync::Arc;
 
@@ -20,8 +21,8 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if !args.no_migrate {
         db.migrate().await?;
     }
-    let state = AppState::new(db.clone(), config, Arc::new(SystemClock));
-    let running = app::start(state, roles).await?;
+    let state = AppState::new(db.clone(), config, Arc::new(SystemClock))?;
+    let running = server::start(state, roles).await?;
     if let Some(addr) = running.addr {
         tracing::info!(%addr, "serving");
     }

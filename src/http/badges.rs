@@ -4,8 +4,8 @@
 
 use super::api::auth::{Access, authorize};
 use super::api::error::ApiError;
-use crate::app::AppState;
 use crate::domain::badge::{self, Format, Mode, Summary};
+use crate::state::AppState;
 use crate::store::{badges, checks};
 use axum::Json;
 use axum::Router;

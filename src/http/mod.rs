@@ -1,6 +1,6 @@
 //! The HTTP surface.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;

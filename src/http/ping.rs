@@ -1,12 +1,12 @@
 //! Ping intake, wire-compatible with healthchecks.io: `/ping/<uuid>[/start|/fail|/log|/<0-255>]`
 //! and `/ping/<ping key>/<slug>[…]`, any method, with `?rid=` and `?create=1`.
 
-use crate::app::AppState;
 use crate::config::Config;
 use crate::domain::check_update;
 use crate::domain::ping::{
     self, ActionError, MAX_METHOD_CHARS, MAX_USER_AGENT_CHARS, PingAction, SlugShape,
 };
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::checks::{self, CheckConfig};
 use crate::store::ping_writer::{OwnedTarget, PingJob};
@@ -138,7 +138,7 @@ async fn ping(
             ..
         }) => {
             if let Some(deadline) = alert_after {
-                app.wake.deadline_set(deadline);
+                app.scheduler_wake.deadline_set(deadline);
             }
             if queued > 0 {
                 app.outbox_wake.notify_one();

@@ -5,9 +5,9 @@
 //! Only the project's read-only key is accepted, so a scrape config never holds a key that
 //! can change anything. Unlike healthchecks.io, the project in the URL must be the key's.
 
-use crate::app::AppState;
 use crate::domain::keys::API_KEY_LEN;
 use crate::domain::prometheus::{self, CheckSample};
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::{badges, checks, projects};
 use axum::Router;

@@ -2,7 +2,7 @@
 //! so a mail scanner that follows links does not unsubscribe anyone; a POST (the button,
 //! or a mail client's one-click unsubscribe) disables the email channel.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::channels;
 use axum::Router;

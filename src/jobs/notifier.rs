@@ -2,12 +2,12 @@
 //! and their outcome recorded; failures retry with backoff; a permanent failure disables
 //! the channel and tells the project's owners. Several processes may run this at once.
 
-use crate::app::AppState;
 use crate::clock::Clock;
 use crate::domain::channel_config::ChannelConfig;
 use crate::domain::delivery::RetryPolicy;
 use crate::notify::notice::{BODY_CAP, ChannelRef, CheckInfo, LastPing, schedule_text};
 use crate::notify::{self, Notice, SendError, Senders, email, wecom};
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::channels::{self, ChannelRow};
 use crate::store::outbox::{self, Claimed, Outcome};
@@ -40,7 +40,7 @@ pub struct TickReport {
 impl Notifier {
     pub fn new(state: &AppState) -> anyhow::Result<Notifier> {
         Ok(Notifier {
-            senders: Senders::new(state.config.clone(), state.db.clone())?,
+            senders: state.senders.clone(),
             clock: state.clock.clone(),
             policy: RetryPolicy::new(
                 state.config.notify_max_attempts,
@@ -273,6 +273,7 @@ impl Notifier {
         let project = crate::store::projects::name_of(&self.state.db, channel.project_id).await?;
         for to in outbox::manager_emails(&self.state.db, channel.project_id).await? {
             match email::channel_disabled(
+                &self.senders.templates,
                 &to,
                 &project,
                 &channel.kind,

@@ -1,7 +1,7 @@
 //! Retention in the background, off the ping path: every minute, pings beyond the
 //! per-check limit are deleted (flips are kept: reports are computed from them).
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::pruning;
 use std::time::Duration;

@@ -2,14 +2,16 @@
 //! notifications queued in the same transaction. Any number of schedulers may run against
 //! one database; compare-and-set updates make each flip happen once.
 
-use crate::app::{AppState, SchedulerWake};
 use crate::clock::Clock;
 use crate::domain::check::on_deadline;
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::{Db, deadlines};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Checks handled per query.
@@ -25,10 +27,45 @@ pub struct TickReport {
     pub skipped: usize,
 }
 
+/// Lets the ping path wake this process's scheduler when a ping sets a deadline earlier
+/// than the one the scheduler sleeps towards. Cheap: one atomic load per ping.
+#[derive(Debug)]
+pub struct Wake {
+    notify: Notify,
+    sleeping_until_ms: AtomicI64,
+}
+
+impl Default for Wake {
+    fn default() -> Self {
+        Wake {
+            notify: Notify::new(),
+            sleeping_until_ms: AtomicI64::new(i64::MAX),
+        }
+    }
+}
+
+impl Wake {
+    pub fn deadline_set(&self, deadline: DateTime<Utc>) {
+        let ms = deadline.timestamp_millis();
+        if ms < self.sleeping_until_ms.fetch_min(ms, Ordering::AcqRel) {
+            self.notify.notify_one();
+        }
+    }
+
+    pub fn sleeping_until(&self, deadline: DateTime<Utc>) {
+        self.sleeping_until_ms
+            .store(deadline.timestamp_millis(), Ordering::Release);
+    }
+
+    pub async fn notified(&self) {
+        self.notify.notified().await;
+    }
+}
+
 pub struct Scheduler {
     db: Db,
     clock: Arc<dyn Clock>,
-    wake: Arc<SchedulerWake>,
+    wake: Arc<Wake>,
     outbox_wake: Arc<tokio::sync::Notify>,
 }
 
@@ -37,7 +74,7 @@ impl Scheduler {
         Scheduler {
             db: state.db.clone(),
             clock: state.clock.clone(),
-            wake: state.wake.clone(),
+            wake: state.scheduler_wake.clone(),
             outbox_wake: state.outbox_wake.clone(),
         }
     }

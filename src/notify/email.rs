@@ -8,34 +8,8 @@ use anyhow::Context as _;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::sync::LazyLock;
 use std::time::Duration;
 use tera::{Context, Tera};
-
-/// The email templates, embedded so the binary runs from any directory.
-static TEMPLATES: LazyLock<Tera> = LazyLock::new(|| {
-    let mut tera = Tera::default();
-    let templates = [
-        ("alert.txt", include_str!("../../templates/email/alert.txt")),
-        (
-            "alert.html",
-            include_str!("../../templates/email/alert.html"),
-        ),
-        (
-            "channel_disabled.txt",
-            include_str!("../../templates/email/channel_disabled.txt"),
-        ),
-        (
-            "channel_disabled.html",
-            include_str!("../../templates/email/channel_disabled.html"),
-        ),
-    ];
-    if let Err(e) = tera.add_raw_templates(templates) {
-        // The templates ship inside the binary; a broken one is caught by the tests.
-        tracing::error!(error = %e, "email templates do not parse");
-    }
-    tera
-});
 
 /// Where emails go.
 #[derive(Clone)]
@@ -128,9 +102,9 @@ fn classify_smtp(e: &lettre::transport::smtp::Error) -> SendError {
     }
 }
 
-fn render(name: &str, context: &Context) -> Result<String, SendError> {
-    TEMPLATES
-        .render(name, context)
+fn render(templates: &Tera, name: &str, context: &Context) -> Result<String, SendError> {
+    templates
+        .render(&format!("email/{name}"), context)
         .map_err(|e| SendError::Final(format!("email template {name} failed: {e}")))
 }
 
@@ -140,7 +114,12 @@ pub fn unsubscribe_url(site_root: &str, channel_uuid: &str, token: &str) -> Stri
 }
 
 /// Renders the alert email for a notice.
-pub fn alert(address: &str, notice: &Notice, unsubscribe: &str) -> Result<Email, SendError> {
+pub fn alert(
+    templates: &Tera,
+    address: &str,
+    notice: &Notice,
+    unsubscribe: &str,
+) -> Result<Email, SendError> {
     let mut ctx = Context::new();
     ctx.insert("subject", &notice.subject());
     ctx.insert("headline", &notice.headline());
@@ -155,8 +134,8 @@ pub fn alert(address: &str, notice: &Notice, unsubscribe: &str) -> Result<Email,
     Ok(Email {
         to: address.to_string(),
         subject: notice.subject(),
-        text: render("alert.txt", &ctx)?,
-        html: render("alert.html", &ctx)?,
+        text: render(templates, "alert.txt", &ctx)?,
+        html: render(templates, "alert.html", &ctx)?,
         headers: vec![
             ("List-Unsubscribe", format!("<{unsubscribe}>")),
             (
@@ -169,6 +148,7 @@ pub fn alert(address: &str, notice: &Notice, unsubscribe: &str) -> Result<Email,
 
 /// The email that tells a project's owners a channel was disabled, and how to fix it.
 pub fn channel_disabled(
+    templates: &Tera,
     to: &str,
     project: &str,
     kind: &str,
@@ -204,8 +184,8 @@ pub fn channel_disabled(
             "Channel disabled: {} ({project})",
             if name.is_empty() { kind } else { name }
         ),
-        text: render("channel_disabled.txt", &ctx)?,
-        html: render("channel_disabled.html", &ctx)?,
+        text: render(templates, "channel_disabled.txt", &ctx)?,
+        html: render(templates, "channel_disabled.html", &ctx)?,
         headers: Vec::new(),
     })
 }
@@ -220,7 +200,7 @@ pub async fn send(
         &notice.channel.uuid,
         &notice.channel.token,
     );
-    let email = alert(&config.address, notice, &unsubscribe)?;
+    let email = alert(&senders.templates, &config.address, notice, &unsubscribe)?;
     senders.mailer.send(&email).await
 }
 
@@ -229,20 +209,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_template_parses() {
-        for name in [
-            "alert.txt",
-            "alert.html",
-            "channel_disabled.txt",
-            "channel_disabled.html",
-        ] {
-            assert!(TEMPLATES.get_template_names().any(|n| n == name), "{name}");
-        }
-    }
-
-    #[test]
     fn channel_disabled_email_says_what_broke_and_how_to_fix_it() {
         let e = channel_disabled(
+            &crate::templates::load().unwrap(),
             "owner@example.com",
             "Backups",
             "wecom",

@@ -7,6 +7,7 @@ use crate::domain::channel_config::ChannelConfig;
 use crate::store::Db;
 use std::sync::Arc;
 use std::time::Duration;
+use tera::Tera;
 
 pub mod email;
 pub mod net;
@@ -107,22 +108,25 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// What the senders share: the HTTP client, the mailer, the settings and the database
-/// (for limits shared by all processes).
+/// What the senders share: the HTTP client, the mailer, the templates, the settings and
+/// the database (for limits shared by all processes). Built once at start.
 #[derive(Clone)]
 pub struct Senders {
     pub http: reqwest::Client,
     pub mailer: email::Mailer,
+    pub templates: Arc<Tera>,
     pub config: Arc<Config>,
     pub db: Db,
 }
 
 impl Senders {
-    pub fn new(config: Arc<Config>, db: Db) -> anyhow::Result<Self> {
+    /// Fails on settings that can never send (a malformed sender address or SMTP URL).
+    pub fn new(config: Arc<Config>, db: Db, templates: Arc<Tera>) -> anyhow::Result<Self> {
         let timeout = Duration::from_secs(config.notify_timeout);
         Ok(Senders {
             http: net::client(timeout, config.allow_private_targets),
             mailer: email::Mailer::from_config(&config)?,
+            templates,
             config,
             db,
         })

@@ -6,11 +6,12 @@ pub mod receiver;
 pub mod smtp;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use overdue::app::{self, AppState, Roles, Running};
 use overdue::clock::TestClock;
 use overdue::config::Config;
 use overdue::jobs::notifier::Notifier;
 use overdue::jobs::scheduler::{Scheduler, TickReport};
+use overdue::server::{self, Roles, Running};
+use overdue::state::AppState;
 use overdue::store::checks::{self, CheckConfig, CheckRow};
 use overdue::store::flips::{self, FlipRow, QueuedNotification};
 use overdue::store::pings::{self, PingRow};
@@ -198,8 +199,9 @@ impl TestApp {
         config.allow_private_targets = true;
         configure(&mut config);
         let clock = TestClock::new(t0());
-        let state = AppState::new(test_db.db.clone(), config, Arc::new(clock.clone()));
-        let running = app::start(
+        let state =
+            AppState::new(test_db.db.clone(), config, Arc::new(clock.clone())).expect("app state");
+        let running = server::start(
             state.clone(),
             Roles {
                 http: true,

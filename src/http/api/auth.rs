@@ -1,8 +1,8 @@
 //! API keys: `X-Api-Key`, or an `api_key` field in a POST's JSON body.
 
 use super::error::ApiError;
-use crate::app::AppState;
 use crate::domain::keys::API_KEY_LEN;
+use crate::state::AppState;
 use crate::store::projects;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};

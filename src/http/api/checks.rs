@@ -4,13 +4,13 @@ use super::ApiVersion;
 use super::auth::{Access, Auth, authorize, json_object};
 use super::error::ApiError;
 use super::json::{self, View};
-use crate::app::AppState;
+use crate::app::{self, checks::Saved};
 use crate::domain::check::NotPaused;
-use crate::domain::check_config::{CheckConfig, tag_list};
-use crate::domain::check_update::{self, CheckUpdate};
+use crate::domain::check_config::tag_list;
+use crate::domain::check_update;
 use crate::domain::ping::is_canonical_uuid;
+use crate::state::AppState;
 use crate::store::checks::{self, CheckRow};
-use crate::store::{Tx, channels};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -133,35 +133,11 @@ pub async fn create(
     let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
     let update = check_update::parse(&body, app.config.min_timeout)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let selection = resolve_channels(&app, auth.project_id, &update).await?;
-
-    let mut tx = app.db.begin_write().await?;
-    let existing = if update.unique_fields_present() {
-        checks::list_by_project_tx(&mut tx, auth.project_id)
-            .await?
-            .into_iter()
-            .find(|row| update.matches_unique(&row.config()))
-    } else {
-        None
+    let (row, saved) = app::checks::create(&app, auth.project_id, &update, version.0).await?;
+    let status = match saved {
+        Saved::Created => StatusCode::CREATED,
+        Saved::Updated => StatusCode::OK,
     };
-    let (row, status) = match existing {
-        Some(row) => (apply(&mut tx, row, &update, version).await?, StatusCode::OK),
-        None => {
-            let owner = crate::store::projects::owner_of(&mut tx, auth.project_id).await?;
-            if checks::count_owned_by(&mut tx, owner).await? >= app.config.check_limit {
-                return Err(ApiError::Limit("checks limit exceeded"));
-            }
-            let mut config = CheckConfig::default();
-            update.apply(&mut config, version.0);
-            let row =
-                checks::create(&mut tx, auth.project_id, &config, false, app.clock.now()).await?;
-            (row, StatusCode::CREATED)
-        }
-    };
-    if let Some(ids) = &selection {
-        checks::set_channels(&mut tx, row.id, ids).await?;
-    }
-    tx.commit().await?;
     Ok((status, Json(render(&app, &row, version, auth).await?)))
 }
 
@@ -177,47 +153,8 @@ pub async fn update(
     let row = find(&app, auth, &code, false).await?;
     let update = check_update::parse(&body, app.config.min_timeout)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let selection = resolve_channels(&app, auth.project_id, &update).await?;
-    let mut tx = app.db.begin_write().await?;
-    // Locked again: it may have been deleted since it was found.
-    let row = checks::lock_by_id(&mut tx, row.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let row = apply(&mut tx, row, &update, version).await?;
-    if let Some(ids) = &selection {
-        checks::set_channels(&mut tx, row.id, ids).await?;
-    }
-    tx.commit().await?;
+    let row = app::checks::update(&app, &row, &update, version.0).await?;
     ok(render(&app, &row, version, auth).await?)
-}
-
-async fn apply(
-    tx: &mut Tx,
-    row: CheckRow,
-    update: &CheckUpdate,
-    version: ApiVersion,
-) -> Result<CheckRow, ApiError> {
-    let mut config = row.config();
-    if update.apply(&mut config, version.0) {
-        Ok(checks::save_config(tx, row.id, &config).await?)
-    } else {
-        Ok(row)
-    }
-}
-
-/// The channel ids an update's `channels` field selects, if it has one.
-async fn resolve_channels(
-    app: &AppState,
-    project_id: i64,
-    update: &CheckUpdate,
-) -> Result<Option<Vec<i64>>, ApiError> {
-    let Some(spec) = &update.channels else {
-        return Ok(None);
-    };
-    let available = channels::list(&app.db, project_id).await?;
-    channels::select(spec, &available)
-        .map(Some)
-        .map_err(ApiError::BadRequest)
 }
 
 pub async fn delete(

@@ -1,5 +1,6 @@
 //! The Management API's errors, with healthchecks.io's status codes and bodies.
 
+use crate::app;
 use crate::store::StoreError;
 use axum::Json;
 use axum::http::StatusCode;
@@ -35,6 +36,19 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Internal(e.into())
+    }
+}
+
+impl From<app::Error> for ApiError {
+    fn from(e: app::Error) -> Self {
+        match e {
+            app::Error::Invalid(message) => ApiError::BadRequest(message),
+            app::Error::NotFound => ApiError::NotFound,
+            app::Error::Limit(message) => ApiError::Limit(message),
+            app::Error::Conflict(message) => ApiError::Conflict(message),
+            app::Error::Store(e) => e.into(),
+            app::Error::Internal(e) => ApiError::Internal(e),
+        }
     }
 }
 

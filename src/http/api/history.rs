@@ -5,7 +5,7 @@ use super::auth::{Access, authorize};
 use super::checks::{find, view};
 use super::error::ApiError;
 use super::json;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{flips, pings};
 use axum::Json;
 use axum::extract::{Path, Query, State};

@@ -1,7 +1,7 @@
 //! The Management API, `/api/v1/`, `/api/v2/` and `/api/v3/`, compatible with
 //! healthchecks.io's: the same routes, keys, JSON and errors.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;

@@ -1,0 +1,133 @@
+//! Creating and changing a project's channels, and sending a test notification.
+
+use super::Error;
+use crate::domain::channel_config::ChannelConfig;
+use crate::notify::notice::ChannelRef;
+use crate::notify::{self, Notice};
+use crate::state::AppState;
+use crate::store::channels::{self, ChannelFields, ChannelRow};
+use crate::store::projects;
+use serde_json::Value;
+
+/// The longest channel name, in characters.
+const MAX_NAME: usize = 100;
+
+/// What a user asked to set on a channel; `None` keeps the current value (or the default,
+/// for a new channel).
+#[derive(Debug, Clone, Default)]
+pub struct ChannelInput {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    /// The kind's settings, as the API's JSON takes them. A masked secret sent back as
+    /// it was shown keeps the stored secret.
+    pub config: Option<Value>,
+    pub notify_up: Option<bool>,
+    pub notify_down: Option<bool>,
+}
+
+/// Creates a channel in the project.
+pub async fn create(
+    app: &AppState,
+    project_id: i64,
+    input: &ChannelInput,
+) -> Result<ChannelRow, Error> {
+    let fields = fields(app, input, None)?;
+    Ok(channels::create(&app.db, project_id, &fields, app.clock.now()).await?)
+}
+
+/// Changes a channel; fields the input leaves out keep their values.
+pub async fn update(
+    app: &AppState,
+    channel: &ChannelRow,
+    input: &ChannelInput,
+) -> Result<ChannelRow, Error> {
+    let fields = fields(app, input, Some(channel))?;
+    channels::update(&app.db, channel.id, &fields).await?;
+    channels::find_by_uuid(&app.db, &channel.uuid)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Builds a channel's fields from the input over `current` (a new channel has none).
+fn fields(
+    app: &AppState,
+    input: &ChannelInput,
+    current: Option<&ChannelRow>,
+) -> Result<ChannelFields, Error> {
+    let kind = match (&input.kind, current) {
+        (Some(kind), _) => kind.clone(),
+        (None, Some(c)) => c.kind.clone(),
+        (None, None) => return Err(invalid("kind is required")),
+    };
+    if kind == "shell" && !app.config.shell_enabled {
+        return Err(Error::Invalid(
+            "shell channels are disabled on this server; its operator can enable them with OVERDUE_SHELL_ENABLED=true".into(),
+        ));
+    }
+    let name = match (&input.name, current) {
+        (Some(name), _) if name.chars().count() <= MAX_NAME => name.clone(),
+        (Some(_), _) => return Err(invalid("name is too long")),
+        (None, Some(c)) => c.name.clone(),
+        (None, None) => String::new(),
+    };
+    let old = current.and_then(|c| ChannelConfig::from_stored(&c.kind, &c.config).ok());
+    let config = match (&input.config, &old) {
+        (Some(value), _) => {
+            let mut parsed =
+                ChannelConfig::parse(&kind, value).map_err(|e| Error::Invalid(e.to_string()))?;
+            if let Some(old) = &old {
+                parsed.keep_masked_secrets(old);
+            }
+            parsed
+        }
+        (None, Some(old)) if old.kind() == kind => old.clone(),
+        _ => return Err(invalid("config is required")),
+    };
+    Ok(ChannelFields {
+        kind,
+        name,
+        config: config.to_json().to_string(),
+        notify_up: input
+            .notify_up
+            .unwrap_or(current.is_none_or(|c| c.notify_up)),
+        notify_down: input
+            .notify_down
+            .unwrap_or(current.is_none_or(|c| c.notify_down)),
+    })
+}
+
+fn invalid(problem: &str) -> Error {
+    Error::Invalid(format!("json validation error: {problem}"))
+}
+
+/// Sends a test notification through a channel now, the way real ones go, without
+/// retrying, and records the outcome on the channel. `Ok(Err(message))` carries what the
+/// channel answered when the send failed.
+pub async fn send_test(app: &AppState, channel: &ChannelRow) -> Result<Result<(), String>, Error> {
+    let config = ChannelConfig::from_stored(&channel.kind, &channel.config).map_err(|e| {
+        anyhow::anyhow!(
+            "stored config of channel {} does not parse: {}",
+            channel.uuid,
+            e.0
+        )
+    })?;
+    let project = projects::name_of(&app.db, channel.project_id).await?;
+    let target = ChannelRef {
+        uuid: channel.uuid.clone(),
+        name: channel.name.clone(),
+        token: channel.token.clone(),
+    };
+    let now = app.clock.now();
+    let notice = Notice::test(target, &project, &app.config.site_root, now);
+    let result = notify::send(&config, &notice, &app.senders)
+        .await
+        .map_err(|e| e.message().to_string());
+    channels::record_delivery(
+        &app.db,
+        channel.id,
+        now,
+        result.as_ref().err().map(String::as_str),
+    )
+    .await?;
+    Ok(result)
+}
