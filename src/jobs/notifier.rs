@@ -11,6 +11,7 @@ use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::channels::{self, ChannelRow};
 use crate::store::outbox::{self, Claimed, Outcome};
+use crate::views::{CheckView, Viewer};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -318,9 +319,9 @@ impl Notifier {
         };
         let site_root = &self.state.config.site_root;
         let check = &parts.check;
-        let view = crate::http::api::json::View {
+        let viewer = Viewer {
             site_root,
-            version: 3,
+            api_version: 3,
             read_only: false,
             now: self.clock.now(),
         };
@@ -354,7 +355,8 @@ impl Notifier {
                 ),
                 n_pings: check.n_pings,
                 ping_url: format!("{site_root}/ping/{}", check.uuid),
-                json: crate::http::api::json::check(check, &channel_uuids, view),
+                json: serde_json::to_value(CheckView::new(check, &channel_uuids, viewer))
+                    .unwrap_or_default(),
             },
             project: parts.project,
             status: row.status.clone(),

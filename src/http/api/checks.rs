@@ -3,7 +3,6 @@
 use super::ApiVersion;
 use super::auth::{Access, Auth, authorize, json_object};
 use super::error::ApiError;
-use super::json::{self, View};
 use crate::app::{self, checks::Saved};
 use crate::domain::check::NotPaused;
 use crate::domain::check_config::tag_list;
@@ -11,6 +10,7 @@ use crate::domain::check_update;
 use crate::domain::ping::is_canonical_uuid;
 use crate::state::AppState;
 use crate::store::checks::{self, CheckRow};
+use crate::views::{CheckView, Viewer};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -23,10 +23,10 @@ fn ok(value: Value) -> ApiResult {
     Ok((StatusCode::OK, Json(value)))
 }
 
-pub fn view<'a>(app: &'a AppState, version: ApiVersion, auth: Auth) -> View<'a> {
-    View {
+pub fn viewer<'a>(app: &'a AppState, version: ApiVersion, auth: Auth) -> Viewer<'a> {
+    Viewer {
         site_root: &app.config.site_root,
-        version: version.0,
+        api_version: version.0,
         read_only: auth.read_only,
         now: app.clock.now(),
     }
@@ -47,7 +47,8 @@ async fn render(
             .remove(&row.id)
             .unwrap_or_default()
     };
-    Ok(json::check(row, &channels, view(app, version, auth)))
+    let view = CheckView::new(row, &channels, viewer(app, version, auth));
+    serde_json::to_value(view).map_err(|e| ApiError::Internal(e.into()))
 }
 
 pub async fn list(
@@ -73,15 +74,15 @@ pub async fn list(
     } else {
         checks::channel_uuids_by_check(&app.db, auth.project_id).await?
     };
-    let view = view(&app, version, auth);
-    let list: Vec<Value> = rows
+    let viewer = viewer(&app, version, auth);
+    let list: Vec<CheckView> = rows
         .iter()
         .filter(|r| slug.is_none_or(|s| r.slug == s))
         .filter(|r| {
             let own = tag_list(&r.tags);
             tags.iter().all(|t| own.contains(t))
         })
-        .map(|r| json::check(r, &channels.remove(&r.id).unwrap_or_default(), view))
+        .map(|r| CheckView::new(r, &channels.remove(&r.id).unwrap_or_default(), viewer))
         .collect();
     ok(json!({ "checks": list }))
 }

@@ -2,11 +2,12 @@
 
 use super::ApiVersion;
 use super::auth::{Access, authorize};
-use super::checks::{find, view};
+use super::checks::find;
 use super::error::ApiError;
-use super::json;
 use crate::state::AppState;
 use crate::store::{flips, pings};
+use crate::views::time::iso_full;
+use crate::views::{FlipView, PingView};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -28,12 +29,12 @@ pub async fn list_pings(
     let limit = app.config.ping_log_limit.min(MAX_LISTED_PINGS);
     // Pings past the retention limit may not be pruned yet; they are not shown.
     let oldest_kept = row.n_pings - app.config.ping_log_limit;
-    let view = view(&app, version, auth);
-    let list: Vec<Value> = pings::recent(&app.db, row.id, limit)
+    let api_base = format!("{}/api/v{}", app.config.site_root, version.0);
+    let list: Vec<PingView> = pings::recent(&app.db, row.id, limit)
         .await?
         .iter()
         .filter(|p| p.n > oldest_kept)
-        .map(|p| json::ping(p, &row.uuid, view))
+        .map(|p| PingView::new(p, &row.uuid, &api_base))
         .collect();
     Ok(Json(json!({ "pings": list })))
 }
@@ -108,10 +109,10 @@ pub async fn list_flips(
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
-    let list: Vec<Value> = flips::list_between(&app.db, row.id, start, filter.end)
+    let list: Vec<FlipView> = flips::list_between(&app.db, row.id, start, filter.end)
         .await?
         .iter()
-        .map(json::flip)
+        .map(FlipView::new)
         .collect();
     Ok(Json(json!({ "flips": list })))
 }
@@ -133,7 +134,7 @@ pub async fn list_notifications(
                 .filter(|a| a.notification_id == n.id)
                 .map(|a| {
                     json!({
-                        "started": json::iso_full(a.started.0),
+                        "started": iso_full(a.started.0),
                         "duration_ms": a.duration_ms,
                         "ok": a.ok,
                         "error": a.error,
@@ -143,11 +144,11 @@ pub async fn list_notifications(
             json!({
                 "channel": n.channel_uuid,
                 "status": n.status,
-                "created": json::iso_full(n.created.0),
+                "created": iso_full(n.created.0),
                 "state": n.state,
                 "attempts": n.attempts,
                 "last_error": n.last_error,
-                "done": n.done_at.map(|t| json::iso_full(t.0)),
+                "done": n.done_at.map(|t| iso_full(t.0)),
                 "log": log,
             })
         })

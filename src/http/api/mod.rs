@@ -14,7 +14,6 @@ pub mod auth;
 pub mod checks;
 pub mod error;
 pub mod history;
-pub mod json;
 pub mod openapi;
 pub mod project;
 
