@@ -1,6 +1,5 @@
 //! The integration-test harness: the real app on a random port, against its own fresh
 //! database (a SQLite file, or a PostgreSQL schema), with a clock the test moves.
-#![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod receiver;
 pub mod smtp;
@@ -27,7 +26,6 @@ pub fn unique_address(label: &str) -> String {
 
 /// Runs each listed test once on SQLite and once on PostgreSQL, as
 /// `<name>::sqlite` and `<name>::postgres`.
-#[macro_export]
 macro_rules! on_both_backends {
     ($(async fn $name:ident($app:ident) $body:block)*) => {
         $(
@@ -36,12 +34,12 @@ macro_rules! on_both_backends {
                 use super::*;
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let $app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await;
+                    let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
                     $body
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    let $app = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await;
+                    let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await;
                     $body
                 }
             }
@@ -165,7 +163,6 @@ pub struct TestApp {
     pub clock: TestClock,
     pub state: AppState,
     pub http: reqwest::Client,
-    pub backend: Backend,
     running: Option<Running>,
     // Dropped last: the server closes before its database goes.
     pub test_db: TestDb,
@@ -205,7 +202,6 @@ impl TestApp {
             clock,
             state,
             http,
-            backend,
             running: Some(running),
             test_db,
         }

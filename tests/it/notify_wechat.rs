@@ -2,11 +2,9 @@
 //! plays the vendor's API, and reacts to its replies as the vendor documents them
 //! (errcode 0 / 45009 / 93000, code 0 / 400xx, HTTP 429).
 
-mod common;
-
-use common::receiver::{Answer, Receiver};
-use common::smtp::{Mail, SmtpSink};
-use common::{Backend, TestApp};
+use crate::helpers::receiver::{Answer, Receiver};
+use crate::helpers::smtp::{Mail, SmtpSink};
+use crate::helpers::{Backend, TestApp};
 use overdue::app::AppState;
 use overdue::jobs::notifier::Notifier;
 use overdue::store::channels::{self};
@@ -23,12 +21,12 @@ macro_rules! for_each_backend {
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name(crate::common::Backend::Sqlite).await
+                super::$name(crate::helpers::Backend::Sqlite).await
             }
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$name(crate::common::Backend::Postgres).await
+                super::$name(crate::helpers::Backend::Postgres).await
             }
         }
     )*};
@@ -144,7 +142,7 @@ fn robot_url(receiver: &Receiver) -> String {
 }
 
 /// The markdown content of a WeCom request, or panics if it is not markdown.
-fn markdown_of(r: &common::receiver::Request) -> String {
+fn markdown_of(r: &crate::helpers::receiver::Request) -> String {
     let body = r.json();
     assert_eq!(body["msgtype"], "markdown", "{body}");
     body["markdown"]["content"].as_str().unwrap().to_string()
@@ -212,11 +210,11 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     receiver.always(wecom_error(93000, "invalid webhook url"));
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
-    let owner = common::unique_address("owner");
+    let owner = crate::helpers::unique_address("owner");
     let project = app.project_owned_by(&owner).await;
-    let manager = common::unique_address("manager");
+    let manager = crate::helpers::unique_address("manager");
     add_member(&app, &project, &manager, "manager").await;
-    let member = common::unique_address("member");
+    let member = crate::helpers::unique_address("member");
     add_member(&app, &project, &member, "member").await;
     let check = app.named_check(&project, "nightly db").await;
     let robot = app
@@ -245,7 +243,7 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     );
 
     let mails = sink.mails();
-    let told = common::smtp::mails_to(&mails, &owner);
+    let told = crate::helpers::smtp::mails_to(&mails, &owner);
     assert_eq!(told.len(), 1, "the owner is told once: {mails:#?}");
     assert_eq!(
         told[0].header("Subject").as_deref(),
@@ -255,12 +253,12 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     assert!(text.contains("WeCom errcode 93000"), "{text}");
     assert!(text.contains("Add a robot to the group again"), "{text}");
     assert_eq!(
-        common::smtp::mails_to(&mails, &manager).len(),
+        crate::helpers::smtp::mails_to(&mails, &manager).len(),
         1,
         "managers are told too"
     );
     assert!(
-        common::smtp::mails_to(&mails, &member).is_empty(),
+        crate::helpers::smtp::mails_to(&mails, &member).is_empty(),
         "members are not"
     );
 
@@ -533,7 +531,7 @@ async fn wecom_test_notification_through_the_api(backend: Backend) {
     let receiver = Receiver::start().await;
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
-    let owner = common::unique_address("owner");
+    let owner = crate::helpers::unique_address("owner");
     let project = app.project_owned_by(&owner).await;
     let api = |method: reqwest::Method, path: &str| {
         app.http
@@ -712,7 +710,7 @@ fn serverchan_ok() -> Answer {
     Answer::json(json!({"code": 0, "message": "", "data": {"pushid": "1", "readkey": "r"}}))
 }
 
-fn form_field(r: &common::receiver::Request, name: &str) -> String {
+fn form_field(r: &crate::helpers::receiver::Request, name: &str) -> String {
     r.form()
         .into_iter()
         .find(|(k, _)| k == name)
@@ -798,7 +796,7 @@ async fn serverchan_a_refused_key_disables_the_channel_and_tells_the_owner(backe
     ));
     let sink = SmtpSink::start().await;
     let app = app_for(backend, &receiver, &sink).await;
-    let owner = common::unique_address("owner");
+    let owner = crate::helpers::unique_address("owner");
     let project = app.project_owned_by(&owner).await;
     let check = app.named_check(&project, "nightly db").await;
     let sc = app
@@ -824,7 +822,7 @@ async fn serverchan_a_refused_key_disables_the_channel_and_tells_the_owner(backe
     assert_eq!(latest(&app, &check).await.state, "failed");
 
     let mails = sink.mails();
-    let told = common::smtp::mails_to(&mails, &owner);
+    let told = crate::helpers::smtp::mails_to(&mails, &owner);
     assert_eq!(told.len(), 1, "{mails:#?}");
     assert_eq!(
         told[0].header("Subject").as_deref(),

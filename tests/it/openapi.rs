@@ -2,9 +2,7 @@
 //! paths and methods are exactly the v3 ones of `ROUTES`, its references resolve, and
 //! what the running app answers matches the schemas it documents, status for status.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use overdue::domain::channel_config::KINDS;
 use overdue::http::api::ROUTES;
 use overdue::http::api::openapi::DOCUMENT;
@@ -562,7 +560,7 @@ fn channel_kinds_are_the_codes() {
 
 #[tokio::test]
 async fn the_document_is_served_at_v3_only() {
-    let app = TestApp::spawn(common::Backend::Sqlite).await;
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
     let r = app.get("/api/v3/openapi.json").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/json");
@@ -577,7 +575,7 @@ async fn the_document_is_served_at_v3_only() {
 /// Each path answers the methods it does not document with 405, as documented.
 #[tokio::test]
 async fn other_methods_are_not_allowed() {
-    let app = TestApp::spawn(common::Backend::Sqlite).await;
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
     let doc = document();
     let documented = &doc["components"]["responses"]["MethodNotAllowed"];
     assert!(documented.is_object() && documented.get("content").is_none());
@@ -657,7 +655,7 @@ impl Api<'_> {
 
 #[tokio::test]
 async fn limits_answer_as_documented() {
-    let app = TestApp::spawn_with(common::Backend::Sqlite, |c| c.check_limit = 1).await;
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |c| c.check_limit = 1).await;
     let api = Api {
         spec: Spec::load(),
         app: &app,

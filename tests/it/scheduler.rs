@@ -1,9 +1,7 @@
 //! The scheduler and the pruner, driven by moving the test clock and calling their ticks.
 
-mod common;
-
+use crate::helpers::TestApp;
 use chrono::{TimeDelta, TimeZone, Utc};
-use common::TestApp;
 use overdue::jobs::scheduler::Scheduler;
 use overdue::store::checks::{self, CheckConfig};
 use overdue::store::{Db, Ts};
@@ -203,7 +201,7 @@ on_both_backends! {
 /// check flips exactly once and queues exactly one notification.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
-    let app = TestApp::spawn(common::Backend::Postgres).await;
+    let app = TestApp::spawn(crate::helpers::Backend::Postgres).await;
     let project = app.project().await;
     let channel = app.channel(&project).await;
     let Db::Postgres(pool) = app.db() else {

@@ -2,9 +2,7 @@
 //! details in environment variables, never in the command line, and reports how the
 //! command ended without retrying it or disabling the channel.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp};
 use overdue::store::channels::ChannelRow;
 use overdue::store::checks::CheckRow;
 use overdue::store::outbox::{self, NotificationRow};
@@ -18,11 +16,11 @@ macro_rules! for_each_backend {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name(crate::common::Backend::Sqlite).await
+                super::$name(crate::helpers::Backend::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$name(crate::common::Backend::Postgres).await
+                super::$name(crate::helpers::Backend::Postgres).await
             }
         }
     )*};

@@ -1,10 +1,8 @@
 //! Delivery through the outbox, with webhooks as the channel: at-least-once across
 //! crashes, once per channel across processes, retries with backoff, permanent errors.
 
-mod common;
-
-use common::TestApp;
-use common::receiver::{Answer, Receiver};
+use crate::helpers::TestApp;
+use crate::helpers::receiver::{Answer, Receiver};
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::checks::{CheckConfig, CheckRow};
 use overdue::store::projects::CreatedProject;
@@ -240,7 +238,7 @@ on_both_backends! {
 /// drain the same outbox: every alert goes out exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_processes_deliver_each_alert_exactly_once() {
-    let app = TestApp::spawn(common::Backend::Postgres).await;
+    let app = TestApp::spawn(crate::helpers::Backend::Postgres).await;
     let receiver = Receiver::start().await;
     let p = app.project().await;
     let n = 120;
@@ -278,7 +276,10 @@ async fn three_processes_deliver_each_alert_exactly_once() {
 /// one, the age is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_never_recovers_is_given_up() {
-    for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+    for backend in [
+        crate::helpers::Backend::Sqlite,
+        crate::helpers::Backend::Postgres,
+    ] {
         let app = TestApp::spawn_with(backend, |c| c.notify_max_age = 86_400).await;
         let receiver = Receiver::start().await;
         receiver.always(Answer::status(502));

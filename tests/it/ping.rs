@@ -1,8 +1,6 @@
 //! Ping intake over HTTP, as curl and healthchecks.io clients use it.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use overdue::store::checks::CheckConfig;
 
 fn header(r: &reqwest::Response, name: &str) -> String {
@@ -354,7 +352,10 @@ mod limits {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn create_param_stops_at_twice_the_check_limit() {
-        for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+        for backend in [
+            crate::helpers::Backend::Sqlite,
+            crate::helpers::Backend::Postgres,
+        ] {
             let app = TestApp::spawn_with(backend, |c| c.check_limit = 1).await;
             let (project, _) = app.one_check().await;
             let key = &project.ping_key;
@@ -379,7 +380,10 @@ mod limits {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn ping_body_limit_setting_caps_storage_and_is_advertised() {
-        for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+        for backend in [
+            crate::helpers::Backend::Sqlite,
+            crate::helpers::Backend::Postgres,
+        ] {
             let app = TestApp::spawn_with(backend, |c| c.ping_body_limit = 10).await;
             let (_, check) = app.one_check().await;
             let r = app

@@ -1,8 +1,6 @@
 //! The Management API as healthchecks.io clients use it.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::projects::CreatedProject;
 use reqwest::Method;
@@ -295,7 +293,10 @@ on_both_backends! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_past_the_check_limit_is_forbidden() {
-    for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+    for backend in [
+        crate::helpers::Backend::Sqlite,
+        crate::helpers::Backend::Postgres,
+    ] {
         let app = TestApp::spawn_with(backend, |c| c.check_limit = 1).await;
         let p = app.project().await;
         create(&app, &p, json!({"name": "one"})).await;
@@ -321,7 +322,10 @@ async fn creating_past_the_check_limit_is_forbidden() {
 /// With the default floor of 60 seconds, as healthchecks.io has it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validation_errors_name_the_field() {
-    for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+    for backend in [
+        crate::helpers::Backend::Sqlite,
+        crate::helpers::Backend::Postgres,
+    ] {
         let app = TestApp::spawn_with(backend, |c| c.min_timeout = 60).await;
 
         let p = app.project().await;
@@ -395,7 +399,7 @@ async fn validation_errors_name_the_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lower_minimum_timeout_admits_fast_heartbeats() {
-    let app = TestApp::spawn_with(common::Backend::Sqlite, |c| c.min_timeout = 5).await;
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |c| c.min_timeout = 5).await;
     let p = app.project().await;
     let check = create(&app, &p, json!({"timeout": 5, "grace": 5})).await;
     assert_eq!(
