@@ -10,25 +10,8 @@ use overdue::store::outbox;
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 
-/// Runs `async fn name(backend)` once per backend, as `name::sqlite` and `name::postgres`.
-macro_rules! for_each_backend {
-    ($($(#[$meta:meta])* $name:ident),* $(,)?) => {$(
-        mod $name {
-            $(#[$meta])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(crate::helpers::Backend::Sqlite).await
-            }
-            $(#[$meta])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(crate::helpers::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-for_each_backend!(
+on_both_backends!(
+    fn(Backend):
     a_down_alert_arrives_with_unsubscribe_headers_and_both_parts,
     an_up_alert_says_how_long_the_check_was_down,
     a_refused_recipient_disables_the_channel_and_tells_the_owner,

@@ -14,25 +14,8 @@ use overdue::store::projects::CreatedProject;
 use overdue::store::{Db, users};
 use serde_json::{Value, json};
 
-/// Runs `async fn name(backend)` once per backend, as `name::sqlite` and `name::postgres`.
-macro_rules! for_each_backend {
-    ($($(#[$meta:meta])* $name:ident),* $(,)?) => {$(
-        mod $name {
-            $(#[$meta])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(crate::helpers::Backend::Sqlite).await
-            }
-            $(#[$meta])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(crate::helpers::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-for_each_backend!(
+on_both_backends!(
+    fn(Backend):
     wecom_down_posts_markdown_and_errcode_0_marks_it_sent,
     wecom_errcode_93000_disables_the_channel_and_tells_the_owner,
     wecom_errcode_45009_is_retried_after_a_minute,

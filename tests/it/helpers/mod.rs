@@ -24,8 +24,14 @@ pub fn unique_address(label: &str) -> String {
     format!("{label}-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
-/// Runs each listed test once on SQLite and once on PostgreSQL, as
-/// `<name>::sqlite` and `<name>::postgres`.
+/// Runs each test once on SQLite and once on PostgreSQL, as `<name>::sqlite` and
+/// `<name>::postgres`. Two forms:
+///
+/// - `on_both_backends! { async fn name(app) { … } … }`: the body gets `app`, a
+///   `TestApp` with default settings.
+/// - `on_both_backends!(fn(Backend): name, …)`: each `name` is an `async fn(Backend)`
+///   that starts what it needs itself (settings of its own, a receiver, a mail sink).
+///   Attributes written before a name apply to both of its tests.
 macro_rules! on_both_backends {
     ($(async fn $name:ident($app:ident) $body:block)*) => {
         $(
@@ -41,6 +47,22 @@ macro_rules! on_both_backends {
                 async fn postgres() {
                     let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await;
                     $body
+                }
+            }
+        )*
+    };
+    (fn(Backend): $($(#[$meta:meta])* $name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
                 }
             }
         )*
