@@ -15,8 +15,6 @@ use overdue::store::flips::{self, FlipRow, QueuedNotification};
 use overdue::store::pings::{self, PingRow};
 use overdue::store::projects::{self, CreatedProject};
 use overdue::store::{Db, channels, users};
-use sqlx::postgres::PgConnectOptions;
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// An address no other test uses.
@@ -124,14 +122,11 @@ impl TestDb {
                     .await
                     .expect("create test schema");
                 admin.close().await;
-                let options = PgConnectOptions::from_str(&base)
-                    .expect("valid OVERDUE_TEST_POSTGRES_URL")
-                    .options([("search_path", schema.as_str())]);
-                let db = Db::connect_postgres(options, 8)
+                let url = format!("{base}?options=-c%20search_path%3D{schema}");
+                let db = Db::connect(&url, 8)
                     .await
                     .expect("connect to test schema");
                 db.migrate().await.expect("migrate PostgreSQL test schema");
-                let url = format!("{base}?options=-c%20search_path%3D{schema}");
                 TestDb {
                     db,
                     url,
