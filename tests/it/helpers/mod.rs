@@ -1,8 +1,11 @@
 //! The integration-test harness: the real app on a random port, against its own fresh
 //! database (a SQLite file, or a PostgreSQL schema), with a clock the test moves.
 
+mod db;
 pub mod receiver;
 pub mod smtp;
+
+pub use db::{Backend, TestDb};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use overdue::app::{self, AppState, Roles, Running};
@@ -65,110 +68,6 @@ macro_rules! on_both_backends {
             }
         )*
     };
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The server PostgreSQL tests run against; each test gets its own schema in it.
-pub fn postgres_url() -> String {
-    std::env::var("OVERDUE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A fresh, migrated database of the given backend; dropped when the guard is.
-pub struct TestDb {
-    pub db: Db,
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    File(std::path::PathBuf),
-    Schema(String),
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> TestDb {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        match backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("overdue-test-{id}.db"));
-                let url = format!("sqlite://{}", path.display());
-                let db = Db::connect(&url, 5)
-                    .await
-                    .expect("open SQLite test database");
-                db.migrate().await.expect("migrate SQLite test database");
-                TestDb {
-                    db,
-                    url,
-                    cleanup: Cleanup::File(path),
-                }
-            }
-            Backend::Postgres => {
-                let schema = format!("test_{id}");
-                let base = postgres_url();
-                let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL tests need a server at {base} (set OVERDUE_TEST_POSTGRES_URL); \
-                         .ci/run starts one. Connecting failed: {e}"
-                    )
-                });
-                sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
-                    .execute(&admin)
-                    .await
-                    .expect("create test schema");
-                admin.close().await;
-                let url = format!("{base}?options=-c%20search_path%3D{schema}");
-                let db = Db::connect(&url, 8)
-                    .await
-                    .expect("connect to test schema");
-                db.migrate().await.expect("migrate PostgreSQL test schema");
-                TestDb {
-                    db,
-                    url,
-                    cleanup: Cleanup::Schema(schema),
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-            }
-            Cleanup::Schema(schema) => {
-                // A lock timeout keeps a test that left a transaction open from hanging here.
-                let sql =
-                    format!("set lock_timeout = '10s'; drop schema if exists {schema} cascade");
-                // Drop runs inside the test's runtime; use a thread with its own.
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()?;
-                    rt.block_on(async {
-                        let admin = sqlx::PgPool::connect(&postgres_url()).await.ok()?;
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                            .execute(&admin)
-                            .await
-                            .ok()?;
-                        admin.close().await;
-                        Some(())
-                    })
-                })
-                .join();
-            }
-        }
-    }
 }
 
 pub fn t0() -> DateTime<Utc> {
