@@ -214,6 +214,9 @@ on_both_backends! {
         assert_eq!(report.retried, 1);
         let log = notifications(&app, &p, &check).await;
         assert_eq!(log[0]["last_error"], "Timed out waiting for a response");
+        // The retry, 10 s ± 25% later, goes through.
+        app.advance(13);
+        assert_eq!(app.deliver().await.sent, 1);
     }
 
     async fn a_test_notification_goes_out_now_and_reports_failure(app) {
@@ -329,4 +332,18 @@ async fn a_receiver_that_never_recovers_is_given_up() {
         );
         assert_eq!(notifications(&app, &p, &check).await[0]["state"], "failed");
     }
+}
+
+/// The harness fails a test that ends with a notification neither sent nor given up,
+/// unless the test says it expects that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "left queued and undelivered")]
+async fn a_test_that_leaves_a_notification_queued_fails() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let p = app.project().await;
+    let check = named_check(&app, &p, "job").await;
+    let receiver = Receiver::start().await;
+    webhook(&app, &p, &check, &receiver, json!({})).await;
+    app.get(&format!("/ping/{}/fail", check.uuid)).await;
+    assert_eq!(app.outbox(&check).await.len(), 1);
 }

@@ -421,6 +421,7 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
 
     // Later flips queue nothing for it.
     ping(&app, &check, "", "").await;
+    app.expect_undelivered_notifications();
     let queued = app.outbox(&check).await;
     assert_eq!(queued.len(), 3);
     assert_eq!(queued[2].channel_id, other.id);
@@ -532,6 +533,8 @@ async fn an_smtp_server_that_is_down_is_retried_without_disabling(backend: Backe
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
     assert_eq!(report.retried, 1, "{report:?}");
+    // The server stays down: the notification waits for its next attempt.
+    app.expect_undelivered_notifications();
     let listed = notifications(&app, &project, &check).await;
     assert_eq!(listed[0]["state"], "pending");
     assert!(

@@ -86,6 +86,8 @@ on_both_backends! {
     }
 
     async fn fail_on_up_check_goes_down_and_queues_one_notification_per_channel(app) {
+        // The rows the flip queued are the subject; delivering them is not.
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         let channel = app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}", check.uuid)).await;
@@ -104,6 +106,7 @@ on_both_backends! {
     }
 
     async fn second_fail_while_down_makes_no_flip_and_no_notification(app) {
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
@@ -114,6 +117,7 @@ on_both_backends! {
     }
 
     async fn success_on_down_check_comes_up_and_notifies_up(app) {
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
@@ -125,6 +129,7 @@ on_both_backends! {
     }
 
     async fn channels_switched_off_for_a_direction_or_disabled_are_skipped(app) {
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         let quiet_on_down = app.channel_for(&project, &check).await;
         overdue::store::channels::set_flags(app.db(), quiet_on_down, true, false, false).await.unwrap();

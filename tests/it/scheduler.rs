@@ -33,6 +33,8 @@ async fn exec(db: &Db, sql: &'static str, a: Option<Ts>, b: Option<Ts>, id: i64)
 
 on_both_backends! {
     async fn simple_check_goes_late_then_down_at_the_exact_deadline(app) {
+        // The row the scheduler queued is the subject; delivering it is not.
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         let channel = app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}", check.uuid)).await;
@@ -202,6 +204,8 @@ on_both_backends! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_schedulers_on_one_postgres_flip_each_check_exactly_once() {
     let app = TestApp::spawn(crate::helpers::Backend::Postgres).await;
+    // Counting the queued rows is the point; the 3,000 of them are not delivered.
+    app.expect_undelivered_notifications();
     let project = app.project().await;
     let channel = app.channel(&project).await;
     let Db::Postgres(pool) = app.db() else {

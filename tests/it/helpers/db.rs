@@ -2,6 +2,7 @@
 //! PostgreSQL server; removed when the test ends.
 
 use overdue::store::Db;
+use sqlx::Connection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -68,6 +69,49 @@ impl TestDb {
                 }
             }
         }
+    }
+
+    /// The notifications neither sent nor given up (`done_at` is null), one line each.
+    /// Read on a connection of its own from a thread with its own runtime, so that it
+    /// works from `Drop` whatever runtime the test runs on.
+    pub fn undelivered_notifications(&self) -> Vec<String> {
+        const SQL: &str = "select n.id, c.name, ch.kind, n.status, n.attempts, n.last_error \
+                           from notifications n join checks c on c.id = n.check_id \
+                           join channels ch on ch.id = n.channel_id \
+                           where n.done_at is null order by n.id";
+        type Row = (i64, String, String, String, i64, Option<String>);
+        let url = self.url.clone();
+        let sqlite = matches!(self.cleanup, Cleanup::File(_));
+        let rows = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let rows: Vec<Row> = if sqlite {
+                    let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+                    let rows = sqlx::query_as(SQL).fetch_all(&mut conn).await?;
+                    conn.close().await?;
+                    rows
+                } else {
+                    let mut conn = sqlx::PgConnection::connect(&url).await?;
+                    let rows = sqlx::query_as(SQL).fetch_all(&mut conn).await?;
+                    conn.close().await?;
+                    rows
+                };
+                anyhow::Ok(rows)
+            })
+        })
+        .join()
+        .expect("reading the outbox panicked")
+        .expect("reading the outbox");
+        rows.into_iter()
+            .map(|(id, check, kind, status, attempts, error)| {
+                format!(
+                    "notification {id}: {status} of check {check:?} by {kind}, \
+                     {attempts} attempts, last error {error:?}"
+                )
+            })
+            .collect()
     }
 }
 

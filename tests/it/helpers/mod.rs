@@ -19,6 +19,7 @@ use overdue::store::pings::{self, PingRow};
 use overdue::store::projects::{self, CreatedProject};
 use overdue::store::{Db, channels, users};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An address no other test uses.
 pub fn unique_address(label: &str) -> String {
@@ -79,6 +80,8 @@ pub struct TestApp {
     pub clock: TestClock,
     pub state: AppState,
     pub http: reqwest::Client,
+    /// Whether the test means to end with notifications still queued.
+    undelivered_expected: AtomicBool,
     running: Option<Running>,
     // Dropped last: the server closes before its database goes.
     pub test_db: TestDb,
@@ -118,9 +121,16 @@ impl TestApp {
             clock,
             state,
             http,
+            undelivered_expected: AtomicBool::new(false),
             running: Some(running),
             test_db,
         }
+    }
+
+    /// Says that the test ends with notifications still queued (neither sent nor given
+    /// up) on purpose. Without it, dropping the app fails the test when any are left.
+    pub fn expect_undelivered_notifications(&self) {
+        self.undelivered_expected.store(true, Ordering::Relaxed);
     }
 
     pub fn db(&self) -> &Db {
@@ -335,5 +345,17 @@ impl Drop for TestApp {
         if let Some(running) = self.running.take() {
             running.cancel.cancel();
         }
+        // A test that already failed has said why; panicking again would abort.
+        if std::thread::panicking() || *self.undelivered_expected.get_mut() {
+            return;
+        }
+        let left = self.test_db.undelivered_notifications();
+        assert!(
+            left.is_empty(),
+            "{} notification(s) left queued and undelivered: deliver them (app.deliver()), \
+             or call app.expect_undelivered_notifications() if the test means to leave them\n{}",
+            left.len(),
+            left.join("\n")
+        );
     }
 }

@@ -271,6 +271,8 @@ async fn serverchan_the_sendkey_never_shows_in_errors(backend: Backend) {
     app2.assign(&check2, &sc2).await;
     ping(&app2, &check2, "/fail", "").await;
     assert_eq!(app2.deliver().await.retried, 1);
+    // The server stays unreachable: the notification waits for its next attempt.
+    app2.expect_undelivered_notifications();
     let error = app2
         .reload_channel(&sc2)
         .await
