@@ -1,5 +1,5 @@
 //! `GET /api/v3/openapi.json`: the Management API's OpenAPI 3.0 document. The document
-//! is written by hand; `tests/openapi.rs` keeps it true to `ROUTES` and to the answers.
+//! is written by hand; `tests/it/openapi/` keeps it true to `ROUTES` and to the answers.
 
 use axum::http::header;
 use axum::response::IntoResponse;

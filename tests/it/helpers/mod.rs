@@ -1,9 +1,12 @@
 //! The integration-test harness: the real app on a random port, against its own fresh
 //! database (a SQLite file, or a PostgreSQL schema), with a clock the test moves.
-#![allow(dead_code)] // each test binary uses a different part of the harness
 
+#[macro_use]
+mod db;
 pub mod receiver;
 pub mod smtp;
+
+pub use db::{Backend, RawPool, TestDb};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use overdue::clock::TestClock;
@@ -18,15 +21,21 @@ use overdue::store::pings::{self, PingRow};
 use overdue::store::projects::{self, CreatedProject};
 use overdue::store::{Db, channels, users};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An address no other test uses.
 pub fn unique_address(label: &str) -> String {
     format!("{label}-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
-/// Runs each listed test once on SQLite and once on PostgreSQL, as
-/// `<name>::sqlite` and `<name>::postgres`.
-#[macro_export]
+/// Runs each test once on SQLite and once on PostgreSQL, as `<name>::sqlite` and
+/// `<name>::postgres`. Two forms:
+///
+/// - `on_both_backends! { async fn name(app) { … } … }`: the body gets `app`, a
+///   `TestApp` with default settings.
+/// - `on_both_backends!(fn(Backend): name, …)`: each `name` is an `async fn(Backend)`
+///   that starts what it needs itself (settings of its own, a receiver, a mail sink).
+///   Attributes written before a name apply to both of its tests.
 macro_rules! on_both_backends {
     ($(async fn $name:ident($app:ident) $body:block)*) => {
         $(
@@ -35,137 +44,33 @@ macro_rules! on_both_backends {
                 use super::*;
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let $app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await;
+                    let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
                     $body
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    let $app = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await;
+                    let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await;
                     $body
                 }
             }
         )*
     };
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The server PostgreSQL tests run against; each test gets its own schema in it.
-pub fn postgres_url() -> String {
-    std::env::var("OVERDUE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A pool of the test's own, for SQL the store does not offer (setting up odd states,
-/// reading tables directly). The app's `Db` keeps its pools to itself.
-pub enum RawPool {
-    Sqlite(sqlx::SqlitePool),
-    Postgres(sqlx::PgPool),
-}
-
-/// Runs `$body` with `$pool` bound to whichever pool a [`RawPool`] holds.
-#[macro_export]
-macro_rules! on_raw {
-    ($raw:expr, $pool:ident => $body:expr) => {
-        match $raw {
-            $crate::common::RawPool::Sqlite($pool) => $body,
-            $crate::common::RawPool::Postgres($pool) => $body,
-        }
+    (fn(Backend): $($(#[$meta:meta])* $name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
     };
-}
-
-/// A fresh, migrated database of the given backend; dropped when the guard is.
-pub struct TestDb {
-    pub db: Db,
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    File(std::path::PathBuf),
-    Schema(String),
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> TestDb {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        match backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("overdue-test-{id}.db"));
-                let url = format!("sqlite://{}", path.display());
-                let db = Db::connect(&url, 5)
-                    .await
-                    .expect("open SQLite test database");
-                db.migrate().await.expect("migrate SQLite test database");
-                TestDb {
-                    db,
-                    url,
-                    cleanup: Cleanup::File(path),
-                }
-            }
-            Backend::Postgres => {
-                let schema = format!("test_{id}");
-                let base = postgres_url();
-                let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL tests need a server at {base} (set OVERDUE_TEST_POSTGRES_URL); \
-                         .ci/run starts one. Connecting failed: {e}"
-                    )
-                });
-                sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
-                    .execute(&admin)
-                    .await
-                    .expect("create test schema");
-                admin.close().await;
-                let url = format!("{base}?options=-c%20search_path%3D{schema}");
-                let db = Db::connect(&url, 8).await.expect("connect to test schema");
-                db.migrate().await.expect("migrate PostgreSQL test schema");
-                TestDb {
-                    db,
-                    url,
-                    cleanup: Cleanup::Schema(schema),
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-            }
-            Cleanup::Schema(schema) => {
-                // A lock timeout keeps a test that left a transaction open from hanging here.
-                let sql =
-                    format!("set lock_timeout = '10s'; drop schema if exists {schema} cascade");
-                // Drop runs inside the test's runtime; use a thread with its own.
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()?;
-                    rt.block_on(async {
-                        let admin = sqlx::PgPool::connect(&postgres_url()).await.ok()?;
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                            .execute(&admin)
-                            .await
-                            .ok()?;
-                        admin.close().await;
-                        Some(())
-                    })
-                })
-                .join();
-            }
-        }
-    }
 }
 
 pub fn t0() -> DateTime<Utc> {
@@ -177,7 +82,8 @@ pub struct TestApp {
     pub clock: TestClock,
     pub state: AppState,
     pub http: reqwest::Client,
-    pub backend: Backend,
+    /// Whether the test means to end with notifications still queued.
+    undelivered_expected: AtomicBool,
     running: Option<Running>,
     // Dropped last: the server closes before its database goes.
     pub test_db: TestDb,
@@ -218,10 +124,16 @@ impl TestApp {
             clock,
             state,
             http,
-            backend,
+            undelivered_expected: AtomicBool::new(false),
             running: Some(running),
             test_db,
         }
+    }
+
+    /// Says that the test ends with notifications still queued (neither sent nor given
+    /// up) on purpose. Without it, dropping the app fails the test when any are left.
+    pub fn expect_undelivered_notifications(&self) {
+        self.undelivered_expected.store(true, Ordering::Relaxed);
     }
 
     pub fn db(&self) -> &Db {
@@ -231,17 +143,18 @@ impl TestApp {
     /// A pool of the test's own on the app's database (see [`RawPool`]).
     pub async fn raw(&self) -> RawPool {
         let url = &self.test_db.url;
-        match self.backend {
-            Backend::Sqlite => RawPool::Sqlite(
+        if url.starts_with("sqlite:") {
+            RawPool::Sqlite(
                 sqlx::SqlitePool::connect(url)
                     .await
                     .expect("raw SQLite pool"),
-            ),
-            Backend::Postgres => RawPool::Postgres(
+            )
+        } else {
+            RawPool::Postgres(
                 sqlx::PgPool::connect(url)
                     .await
                     .expect("raw PostgreSQL pool"),
-            ),
+            )
         }
     }
 
@@ -453,5 +366,17 @@ impl Drop for TestApp {
         if let Some(running) = self.running.take() {
             running.cancel.cancel();
         }
+        // A test that already failed has said why; panicking again would abort.
+        if std::thread::panicking() || *self.undelivered_expected.get_mut() {
+            return;
+        }
+        let left = self.test_db.undelivered_notifications();
+        assert!(
+            left.is_empty(),
+            "{} notification(s) left queued and undelivered: deliver them (app.deliver()), \
+             or call app.expect_undelivered_notifications() if the test means to leave them\n{}",
+            left.len(),
+            left.join("\n")
+        );
     }
 }

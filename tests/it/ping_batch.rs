@@ -1,11 +1,9 @@
 //! Group commit must not change what a ping does: a batch written together leaves
 //! exactly the state, log and flips that the same pings leave written one by one.
 
-mod common;
-
+use crate::helpers::TestApp;
 use bytes::Bytes;
 use chrono::TimeDelta;
-use common::TestApp;
 use overdue::domain::ping::PingAction;
 use overdue::store::checks::{CheckConfig, CheckRow};
 use overdue::store::ping_writer::{OwnedTarget, PingJob};

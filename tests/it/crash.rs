@@ -2,9 +2,7 @@
 //! still goes out. This test runs the binary, so it waits on the real clock (the claim's
 //! lease, 15 s here) rather than a test clock.
 
-mod common;
-
-use common::receiver::{Answer, Receiver};
+use crate::helpers::receiver::{Answer, Receiver};
 use overdue::domain::check_config::CheckConfig;
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::{Db, checks, projects, users};

@@ -1,8 +1,6 @@
 //! The `overdue` binary as an operator runs it.
 
-mod common;
-
-use common::{Backend, TestDb};
+use crate::helpers::{Backend, TestDb};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 

@@ -1,8 +1,6 @@
 //! Ping intake over HTTP, as curl and healthchecks.io clients use it.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use overdue::store::checks::CheckConfig;
 
 fn header(r: &reqwest::Response, name: &str) -> String {
@@ -88,6 +86,8 @@ on_both_backends! {
     }
 
     async fn fail_on_up_check_goes_down_and_queues_one_notification_per_channel(app) {
+        // The rows the flip queued are the subject; delivering them is not.
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         let channel = app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}", check.uuid)).await;
@@ -106,6 +106,7 @@ on_both_backends! {
     }
 
     async fn second_fail_while_down_makes_no_flip_and_no_notification(app) {
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
@@ -116,6 +117,7 @@ on_both_backends! {
     }
 
     async fn success_on_down_check_comes_up_and_notifies_up(app) {
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
@@ -127,6 +129,7 @@ on_both_backends! {
     }
 
     async fn channels_switched_off_for_a_direction_or_disabled_are_skipped(app) {
+        app.expect_undelivered_notifications();
         let (project, check) = app.one_check().await;
         let quiet_on_down = app.channel_for(&project, &check).await;
         overdue::store::channels::set_flags(app.db(), quiet_on_down, true, false, false).await.unwrap();
@@ -354,7 +357,10 @@ mod limits {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn create_param_stops_at_twice_the_check_limit() {
-        for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+        for backend in [
+            crate::helpers::Backend::Sqlite,
+            crate::helpers::Backend::Postgres,
+        ] {
             let app = TestApp::spawn_with(backend, |c| c.check_limit = 1).await;
             let (project, _) = app.one_check().await;
             let key = &project.ping_key;
@@ -379,7 +385,10 @@ mod limits {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn ping_body_limit_setting_caps_storage_and_is_advertised() {
-        for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+        for backend in [
+            crate::helpers::Backend::Sqlite,
+            crate::helpers::Backend::Postgres,
+        ] {
             let app = TestApp::spawn_with(backend, |c| c.ping_body_limit = 10).await;
             let (_, check) = app.one_check().await;
             let r = app

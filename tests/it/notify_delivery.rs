@@ -1,10 +1,8 @@
 //! Delivery through the outbox, with webhooks as the channel: at-least-once across
 //! crashes, once per channel across processes, retries with backoff, permanent errors.
 
-mod common;
-
-use common::TestApp;
-use common::receiver::{Answer, Receiver};
+use crate::helpers::TestApp;
+use crate::helpers::receiver::{Answer, Receiver};
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::checks::{CheckConfig, CheckRow};
 use overdue::store::projects::CreatedProject;
@@ -216,6 +214,9 @@ on_both_backends! {
         assert_eq!(report.retried, 1);
         let log = notifications(&app, &p, &check).await;
         assert_eq!(log[0]["last_error"], "Timed out waiting for a response");
+        // The retry, 10 s ± 25% later, goes through.
+        app.advance(13);
+        assert_eq!(app.deliver().await.sent, 1);
     }
 
     async fn a_test_notification_goes_out_now_and_reports_failure(app) {
@@ -240,7 +241,7 @@ on_both_backends! {
 /// drain the same outbox: every alert goes out exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_processes_deliver_each_alert_exactly_once() {
-    let app = TestApp::spawn(common::Backend::Postgres).await;
+    let app = TestApp::spawn(crate::helpers::Backend::Postgres).await;
     let receiver = Receiver::start().await;
     let p = app.project().await;
     let n = 120;
@@ -275,7 +276,10 @@ async fn three_processes_deliver_each_alert_exactly_once() {
 /// one, the age is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_never_recovers_is_given_up() {
-    for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+    for backend in [
+        crate::helpers::Backend::Sqlite,
+        crate::helpers::Backend::Postgres,
+    ] {
         let app = TestApp::spawn_with(backend, |c| c.notify_max_age = 86_400).await;
         let receiver = Receiver::start().await;
         receiver.always(Answer::status(502));
@@ -325,4 +329,18 @@ async fn a_receiver_that_never_recovers_is_given_up() {
         );
         assert_eq!(notifications(&app, &p, &check).await[0]["state"], "failed");
     }
+}
+
+/// The harness fails a test that ends with a notification neither sent nor given up,
+/// unless the test says it expects that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "left queued and undelivered")]
+async fn a_test_that_leaves_a_notification_queued_fails() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let p = app.project().await;
+    let check = named_check(&app, &p, "job").await;
+    let receiver = Receiver::start().await;
+    webhook(&app, &p, &check, &receiver, json!({})).await;
+    app.get(&format!("/ping/{}/fail", check.uuid)).await;
+    assert_eq!(app.outbox(&check).await.len(), 1);
 }

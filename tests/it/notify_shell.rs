@@ -2,9 +2,7 @@
 //! details in environment variables, never in the command line, and reports how the
 //! command ended without retrying it or disabling the channel.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp};
 use overdue::store::channels::ChannelRow;
 use overdue::store::checks::CheckRow;
 use overdue::store::outbox::{self, NotificationRow};
@@ -12,23 +10,8 @@ use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-/// Runs `async fn name(backend)` once per backend, as `name::sqlite` and `name::postgres`.
-macro_rules! for_each_backend {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(crate::common::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(crate::common::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-for_each_backend!(
+on_both_backends!(
+    fn(Backend):
     the_command_sees_the_check_in_its_environment_and_names_stay_data,
     a_failing_command_is_reported_once_and_the_channel_stays_on,
     a_command_that_outlasts_the_timeout_is_killed,

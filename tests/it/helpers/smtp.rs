@@ -8,7 +8,6 @@ use tokio::net::TcpListener;
 
 #[derive(Debug, Clone)]
 pub struct Mail {
-    pub from: String,
     pub to: Vec<String>,
     /// The message as sent: headers, blank line, body (dot-stuffing undone).
     pub data: String,
@@ -81,7 +80,6 @@ impl SmtpSink {
         let mut lines = BufReader::new(read).lines();
         write.write_all(b"220 sink.test ESMTP\r\n").await?;
         let mut mail = Mail {
-            from: String::new(),
             to: Vec::new(),
             data: String::new(),
         };
@@ -93,7 +91,6 @@ impl SmtpSink {
                 b"250 OK\r\n"
             } else if upper.starts_with("MAIL FROM:") {
                 mail = Mail {
-                    from: address(&line),
                     to: Vec::new(),
                     data: String::new(),
                 };
@@ -123,7 +120,6 @@ impl SmtpSink {
                 b"250 OK: queued\r\n"
             } else if upper.starts_with("RSET") {
                 mail = Mail {
-                    from: String::new(),
                     to: Vec::new(),
                     data: String::new(),
                 };

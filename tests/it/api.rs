@@ -1,8 +1,6 @@
 //! The Management API as healthchecks.io clients use it.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::projects::CreatedProject;
 use reqwest::Method;
@@ -142,7 +140,7 @@ on_both_backends! {
         assert_eq!((check["name"].clone(), check["tags"].clone(), check["timeout"].clone()), (json!("Backups"), json!("prod"), json!(7200)));
         let row = overdue::store::checks::find_by_uuid(app.db(), &uuid).await.unwrap().unwrap();
         assert_eq!(row.alert_after.unwrap().0, app.now() + chrono::TimeDelta::seconds(7200 + 60));
-        assert_eq!(check["next_ping"], overdue::http::api::json::iso_seconds(app.now() + chrono::TimeDelta::seconds(7200)));
+        assert_eq!(check["next_ping"], overdue::views::time::iso_seconds(app.now() + chrono::TimeDelta::seconds(7200)));
     }
 
     async fn read_only_key_reads_but_never_writes(app) {
@@ -251,7 +249,7 @@ on_both_backends! {
         app.get(&format!("/ping/{uuid}/fail")).await;
         let (status, flips) = get(&app, &format!("/api/v3/checks/{uuid}/flips/?seconds=3600"), &p.api_key).await;
         assert_eq!(status, 200);
-        let expected_ts = overdue::http::api::json::iso_seconds(app.now());
+        let expected_ts = overdue::views::time::iso_seconds(app.now());
         assert_eq!(flips, json!({"flips": [{"timestamp": expected_ts, "up": 0}]}));
         let (_, all) = get(&app, &format!("/api/v3/checks/{uuid}/flips/"), &p.api_key).await;
         assert_eq!(all["flips"].as_array().unwrap().len(), 2);
@@ -295,7 +293,10 @@ on_both_backends! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_past_the_check_limit_is_forbidden() {
-    for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+    for backend in [
+        crate::helpers::Backend::Sqlite,
+        crate::helpers::Backend::Postgres,
+    ] {
         let app = TestApp::spawn_with(backend, |c| c.check_limit = 1).await;
         let p = app.project().await;
         create(&app, &p, json!({"name": "one"})).await;
@@ -321,7 +322,10 @@ async fn creating_past_the_check_limit_is_forbidden() {
 /// With the default floor of 60 seconds, as healthchecks.io has it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validation_errors_name_the_field() {
-    for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+    for backend in [
+        crate::helpers::Backend::Sqlite,
+        crate::helpers::Backend::Postgres,
+    ] {
         let app = TestApp::spawn_with(backend, |c| c.min_timeout = 60).await;
 
         let p = app.project().await;
@@ -395,7 +399,7 @@ async fn validation_errors_name_the_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lower_minimum_timeout_admits_fast_heartbeats() {
-    let app = TestApp::spawn_with(common::Backend::Sqlite, |c| c.min_timeout = 5).await;
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |c| c.min_timeout = 5).await;
     let p = app.project().await;
     let check = create(&app, &p, json!({"timeout": 5, "grace": 5})).await;
     assert_eq!(

@@ -2,35 +2,16 @@
 //! test's sink), with unsubscribe headers, a text and an HTML part, and disables a
 //! channel whose address the mail server refuses.
 
-mod common;
-
-use common::smtp::{Mail, SmtpSink};
-use common::{Backend, TestApp};
+use crate::helpers::smtp::{Mail, SmtpSink};
+use crate::helpers::{Backend, TestApp};
 use overdue::store::channels::{self, ChannelRow};
 use overdue::store::checks::CheckRow;
 use overdue::store::outbox;
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 
-/// Runs `async fn name(backend)` once per backend, as `name::sqlite` and `name::postgres`.
-macro_rules! for_each_backend {
-    ($($(#[$meta:meta])* $name:ident),* $(,)?) => {$(
-        mod $name {
-            $(#[$meta])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(crate::common::Backend::Sqlite).await
-            }
-            $(#[$meta])*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(crate::common::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-for_each_backend!(
+on_both_backends!(
+    fn(Backend):
     a_down_alert_arrives_with_unsubscribe_headers_and_both_parts,
     an_up_alert_says_how_long_the_check_was_down,
     a_refused_recipient_disables_the_channel_and_tells_the_owner,
@@ -157,7 +138,7 @@ async fn a_down_alert_arrives_with_unsubscribe_headers_and_both_parts(backend: B
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
     let check = app.named_check(&project, "nightly backup").await;
-    let address = common::unique_address("ops");
+    let address = crate::helpers::unique_address("ops");
     let channel = email_channel(&app, &project, &check, &address).await;
     let body = "pg_dump: error <script>alert('x')</script> & more";
     // A non-zero exit status is a failure: the check goes down.
@@ -237,7 +218,7 @@ async fn an_up_alert_says_how_long_the_check_was_down(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
     let check = app.named_check(&project, "hourly sync").await;
-    let address = common::unique_address("ops");
+    let address = crate::helpers::unique_address("ops");
     email_channel(&app, &project, &check, &address).await;
 
     ping(&app, &check, "/fail", "").await;
@@ -261,10 +242,10 @@ async fn an_up_alert_says_how_long_the_check_was_down(backend: Backend) {
 
 async fn a_refused_recipient_disables_the_channel_and_tells_the_owner(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
-    let owner = common::unique_address("owner");
+    let owner = crate::helpers::unique_address("owner");
     let project = app.project_owned_by(&owner).await;
     let check = app.named_check(&project, "db dump").await;
-    let gone = common::unique_address("gone");
+    let gone = crate::helpers::unique_address("gone");
     sink.refuse(&gone);
     let channel = email_channel(&app, &project, &check, &gone).await;
 
@@ -289,10 +270,10 @@ async fn a_refused_recipient_disables_the_channel_and_tells_the_owner(backend: B
 
     let mails = sink.mails();
     assert!(
-        common::smtp::mails_to(&mails, &gone).is_empty(),
+        crate::helpers::smtp::mails_to(&mails, &gone).is_empty(),
         "nothing reached the refused address"
     );
-    let told = common::smtp::mails_to(&mails, &owner);
+    let told = crate::helpers::smtp::mails_to(&mails, &owner);
     assert_eq!(told.len(), 1, "the owner is told once: {mails:#?}");
     assert_eq!(
         told[0].header("Subject").as_deref(),
@@ -348,7 +329,7 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
     let check = app.named_check(&project, "reports").await;
-    let address = common::unique_address("reader");
+    let address = crate::helpers::unique_address("reader");
     let channel = email_channel(&app, &project, &check, &address).await;
     let path = format!("/unsubscribe/{}/{}", channel.uuid, channel.token);
 
@@ -368,7 +349,13 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
     assert_eq!(r.status(), 404);
     assert!(!app.reload_channel(&channel).await.disabled);
     // Nor does another channel's token.
-    let other = email_channel(&app, &project, &check, &common::unique_address("other")).await;
+    let other = email_channel(
+        &app,
+        &project,
+        &check,
+        &crate::helpers::unique_address("other"),
+    )
+    .await;
     let mixed = format!("/unsubscribe/{}/{}", channel.uuid, other.token);
     assert_eq!(app.post(&mixed, "").await.status(), 404);
     assert!(!app.reload_channel(&channel).await.disabled);
@@ -411,11 +398,11 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
     assert_eq!((report.sent, report.failed), (1, 1), "{report:?}");
     let mails = sink.mails();
     assert!(
-        common::smtp::mails_to(&mails, &address).is_empty(),
+        crate::helpers::smtp::mails_to(&mails, &address).is_empty(),
         "{mails:#?}"
     );
     assert_eq!(
-        common::smtp::mails_to(&mails, &other_address(&other)).len(),
+        crate::helpers::smtp::mails_to(&mails, &other_address(&other)).len(),
         1
     );
     let (rows, _) = outbox::for_check(app.db(), check.id, 10).await.unwrap();
@@ -434,6 +421,7 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
 
     // Later flips queue nothing for it.
     ping(&app, &check, "", "").await;
+    app.expect_undelivered_notifications();
     let queued = app.outbox(&check).await;
     assert_eq!(queued.len(), 3);
     assert_eq!(queued[2].channel_id, other.id);
@@ -447,10 +435,10 @@ fn other_address(channel: &ChannelRow) -> String {
 async fn a_check_name_cannot_add_headers_or_recipients(backend: Backend) {
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
-    let attacker = common::unique_address("attacker");
+    let attacker = crate::helpers::unique_address("attacker");
     let name = format!("db\r\nBcc: {attacker}\r\nX-Injected: yes");
     let check = app.named_check(&project, &name).await;
-    let address = common::unique_address("ops");
+    let address = crate::helpers::unique_address("ops");
     email_channel(&app, &project, &check, &address).await;
 
     ping(&app, &check, "/fail", "").await;
@@ -468,7 +456,13 @@ async fn a_wrong_unsubscribe_token_shows_no_form(backend: Backend) {
     let (app, _sink) = app_with_sink(backend).await;
     let project = app.project().await;
     let check = app.named_check(&project, "reports").await;
-    let channel = email_channel(&app, &project, &check, &common::unique_address("reader")).await;
+    let channel = email_channel(
+        &app,
+        &project,
+        &check,
+        &crate::helpers::unique_address("reader"),
+    )
+    .await;
     let wrong = format!(
         "/unsubscribe/{}/{}",
         channel.uuid,
@@ -485,7 +479,7 @@ async fn a_check_that_goes_quiet_is_reported_by_the_scheduler(backend: Backend) 
     let (app, sink) = app_with_sink(backend).await;
     let project = app.project().await;
     let check = app.named_check(&project, "daily report").await;
-    let address = common::unique_address("ops");
+    let address = crate::helpers::unique_address("ops");
     email_channel(&app, &project, &check, &address).await;
     ping(&app, &check, "", "").await;
     assert_eq!(
@@ -528,11 +522,19 @@ async fn an_smtp_server_that_is_down_is_retried_without_disabling(backend: Backe
     .await;
     let project = app.project().await;
     let check = app.named_check(&project, "nightly backup").await;
-    let channel = email_channel(&app, &project, &check, &common::unique_address("ops")).await;
+    let channel = email_channel(
+        &app,
+        &project,
+        &check,
+        &crate::helpers::unique_address("ops"),
+    )
+    .await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
     assert_eq!(report.retried, 1, "{report:?}");
+    // The server stays down: the notification waits for its next attempt.
+    app.expect_undelivered_notifications();
     let listed = notifications(&app, &project, &check).await;
     assert_eq!(listed[0]["state"], "pending");
     assert!(

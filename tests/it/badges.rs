@@ -1,8 +1,6 @@
 //! Status badges and the badge URL listing, as healthchecks.io clients and READMEs use them.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use serde_json::{Value, json};
 
 const SITE_ROOT: &str = "http://localhost:8000";

@@ -1,8 +1,6 @@
 //! Channels through the API (v3): Overdue's addition for Terraform and scripts.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -98,7 +96,8 @@ on_both_backends! {
 
 #[tokio::test]
 async fn shell_channels_can_be_created_where_the_operator_allows_them() {
-    let app = TestApp::spawn_with(common::Backend::Sqlite, |c| c.shell_enabled = true).await;
+    let app =
+        TestApp::spawn_with(crate::helpers::Backend::Sqlite, |c| c.shell_enabled = true).await;
     let p = app.project().await;
     let body = json!({"kind": "shell", "name": "restart", "config": {"cmd_down": "systemctl restart app"}});
     let (status, created) = call(

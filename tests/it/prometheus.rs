@@ -1,8 +1,6 @@
 //! The Prometheus endpoint: who may scrape it, and what it exports.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 

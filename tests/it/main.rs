@@ -1,0 +1,20 @@
+//! The integration tests, in one binary: the real app on a random port, each test on its
+//! own database, every behaviour on both backends. The harness is in `helpers`.
+
+#[macro_use]
+mod helpers;
+
+mod api;
+mod api_channels;
+mod badges;
+mod cli;
+mod crash;
+mod notify_delivery;
+mod notify_email;
+mod notify_shell;
+mod notify_wechat;
+mod openapi;
+mod ping;
+mod ping_batch;
+mod prometheus;
+mod scheduler;
