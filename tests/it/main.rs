@@ -1,6 +1,9 @@
 //! The integration tests, in one binary: the real app on a random port, each test on its
 //! own database, every behaviour on both backends. The harness is in `helpers`.
 
+// A panic is how a test reports a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[macro_use]
 mod helpers;
 
