@@ -1,7 +1,7 @@
 //! Creating and changing a project's channels, and sending a test notification.
 
 use super::Error;
-use crate::domain::channel_config::ChannelConfig;
+use crate::domain::channel_config::{ChannelConfig, ChannelKind};
 use crate::notify::notice::ChannelRef;
 use crate::notify::{self, Notice};
 use crate::state::AppState;
@@ -55,11 +55,11 @@ fn fields(
     current: Option<&ChannelRow>,
 ) -> Result<ChannelFields, Error> {
     let kind = match (&input.kind, current) {
-        (Some(kind), _) => kind.clone(),
-        (None, Some(c)) => c.kind.clone(),
+        (Some(kind), _) => ChannelKind::parse(kind).map_err(|e| Error::Invalid(e.to_string()))?,
+        (None, Some(c)) => c.kind,
         (None, None) => return Err(invalid("kind is required")),
     };
-    if kind == "shell" && !app.config.shell_enabled {
+    if kind == ChannelKind::Shell && !app.config.shell_enabled {
         return Err(Error::Invalid(
             "shell channels are disabled on this server; its operator can enable them with OVERDUE_SHELL_ENABLED=true".into(),
         ));
@@ -70,11 +70,11 @@ fn fields(
         (None, Some(c)) => c.name.clone(),
         (None, None) => String::new(),
     };
-    let old = current.and_then(|c| ChannelConfig::from_stored(&c.kind, &c.config).ok());
+    let old = current.and_then(|c| ChannelConfig::from_stored(c.kind, &c.config).ok());
     let config = match (&input.config, &old) {
         (Some(value), _) => {
             let mut parsed =
-                ChannelConfig::parse(&kind, value).map_err(|e| Error::Invalid(e.to_string()))?;
+                ChannelConfig::parse(kind, value).map_err(|e| Error::Invalid(e.to_string()))?;
             if let Some(old) = &old {
                 parsed.keep_masked_secrets(old);
             }
@@ -104,7 +104,7 @@ fn invalid(problem: &str) -> Error {
 /// retrying, and records the outcome on the channel. `Ok(Err(message))` carries what the
 /// channel answered when the send failed.
 pub async fn send_test(app: &AppState, channel: &ChannelRow) -> Result<Result<(), String>, Error> {
-    let config = ChannelConfig::from_stored(&channel.kind, &channel.config).map_err(|e| {
+    let config = ChannelConfig::from_stored(channel.kind, &channel.config).map_err(|e| {
         anyhow::anyhow!(
             "stored config of channel {} does not parse: {}",
             channel.uuid,

@@ -6,7 +6,54 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// The kinds a channel may be.
-pub const KINDS: &[&str] = &["email", "webhook", "wecom", "serverchan", "shell"];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    Email,
+    Webhook,
+    WeCom,
+    ServerChan,
+    Shell,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 5] = [
+        ChannelKind::Email,
+        ChannelKind::Webhook,
+        ChannelKind::WeCom,
+        ChannelKind::ServerChan,
+        ChannelKind::Shell,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Email => "email",
+            ChannelKind::Webhook => "webhook",
+            ChannelKind::WeCom => "wecom",
+            ChannelKind::ServerChan => "serverchan",
+            ChannelKind::Shell => "shell",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Result<ChannelKind, ConfigError> {
+        ChannelKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ChannelKind::ALL.iter().map(|k| k.as_str()).collect();
+                ConfigError(format!(
+                    "kind has unexpected value {kind:?} (expected one of: {})",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A channel's configuration, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,12 +158,12 @@ fn http_url(field: &str, url: &str) -> Result<(), ConfigError> {
 
 impl ChannelConfig {
     /// Parses and validates `config` for `kind`.
-    pub fn parse(kind: &str, config: &Value) -> Result<ChannelConfig, ConfigError> {
+    pub fn parse(kind: ChannelKind, config: &Value) -> Result<ChannelConfig, ConfigError> {
         let Value::Object(obj) = config else {
             return bad("config is not an object");
         };
         match kind {
-            "email" => {
+            ChannelKind::Email => {
                 let address = text(obj, "address", 254)?;
                 let valid = matches!(address.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'))
                     && !address.chars().any(char::is_whitespace);
@@ -125,8 +172,8 @@ impl ChannelConfig {
                 }
                 Ok(ChannelConfig::Email(EmailConfig { address }))
             }
-            "webhook" => parse_webhook(obj).map(ChannelConfig::Webhook),
-            "wecom" => {
+            ChannelKind::Webhook => parse_webhook(obj).map(ChannelConfig::Webhook),
+            ChannelKind::WeCom => {
                 let url = text(obj, "url", MAX_URL)?;
                 http_url("url", &url)?;
                 if !url.contains("key=") {
@@ -148,7 +195,7 @@ impl ChannelConfig {
                 };
                 Ok(ChannelConfig::WeCom(WeComConfig { url, mentions }))
             }
-            "serverchan" => {
+            ChannelKind::ServerChan => {
                 let sendkey = text(obj, "sendkey", 200)?;
                 if sendkey.is_empty()
                     || !sendkey
@@ -159,7 +206,7 @@ impl ChannelConfig {
                 }
                 Ok(ChannelConfig::ServerChan(ServerChanConfig { sendkey }))
             }
-            "shell" => {
+            ChannelKind::Shell => {
                 let cmd_down = text(obj, "cmd_down", MAX_URL)?;
                 let cmd_up = text(obj, "cmd_up", MAX_URL)?;
                 if cmd_down.is_empty() && cmd_up.is_empty() {
@@ -167,20 +214,16 @@ impl ChannelConfig {
                 }
                 Ok(ChannelConfig::Shell(ShellConfig { cmd_down, cmd_up }))
             }
-            other => bad(format!(
-                "kind has unexpected value {other:?} (expected one of: {})",
-                KINDS.join(", ")
-            )),
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ChannelKind {
         match self {
-            ChannelConfig::Email(_) => "email",
-            ChannelConfig::Webhook(_) => "webhook",
-            ChannelConfig::WeCom(_) => "wecom",
-            ChannelConfig::ServerChan(_) => "serverchan",
-            ChannelConfig::Shell(_) => "shell",
+            ChannelConfig::Email(_) => ChannelKind::Email,
+            ChannelConfig::Webhook(_) => ChannelKind::Webhook,
+            ChannelConfig::WeCom(_) => ChannelKind::WeCom,
+            ChannelConfig::ServerChan(_) => ChannelKind::ServerChan,
+            ChannelConfig::Shell(_) => ChannelKind::Shell,
         }
     }
 
@@ -238,7 +281,7 @@ impl ChannelConfig {
     }
 
     /// Reads a stored configuration back.
-    pub fn from_stored(kind: &str, stored: &str) -> Result<ChannelConfig, ConfigError> {
+    pub fn from_stored(kind: ChannelKind, stored: &str) -> Result<ChannelConfig, ConfigError> {
         let value: Value = serde_json::from_str(stored)
             .map_err(|e| ConfigError(format!("stored config is not JSON: {e}")))?;
         ChannelConfig::parse(kind, &value)

@@ -1,6 +1,7 @@
 use super::*;
 
 fn parse(kind: &str, v: Value) -> Result<ChannelConfig, String> {
+    let kind = ChannelKind::parse(kind).map_err(|e| e.to_string())?;
     ChannelConfig::parse(kind, &v).map_err(|e| e.to_string())
 }
 
@@ -138,7 +139,7 @@ fn secrets_are_masked_for_display_and_kept_when_sent_back_masked() {
     let shown = wecom.to_masked_json();
     let url = shown["url"].as_str().unwrap();
     assert!(url.ends_with("key=693a********5aaa"), "{url}");
-    let mut round_trip = ChannelConfig::parse("wecom", &shown).unwrap();
+    let mut round_trip = ChannelConfig::parse(ChannelKind::WeCom, &shown).unwrap();
     round_trip.keep_masked_secrets(&wecom);
     assert_eq!(round_trip, wecom);
 
@@ -173,7 +174,7 @@ fn stored_form_round_trips() {
     ] {
         let c = parse(kind, v).unwrap();
         assert_eq!(
-            ChannelConfig::from_stored(kind, &c.to_json().to_string()).unwrap(),
+            ChannelConfig::from_stored(c.kind(), &c.to_json().to_string()).unwrap(),
             c
         );
     }

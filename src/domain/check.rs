@@ -7,7 +7,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 /// The status that is stored. `grace` and `started` are derived from it and the clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     New,
     Up,

@@ -1,6 +1,6 @@
 //! A check's configuration: what its owner sets, as opposed to its runtime state.
 
-use super::schedule::{DEFAULT_GRACE_SECS, DEFAULT_TIMEOUT_SECS};
+use super::schedule::{DEFAULT_GRACE_SECS, DEFAULT_TIMEOUT_SECS, ScheduleKind};
 
 /// Everything about a check that its owner configures. `Default` is what a check created
 /// without settings gets (a day's period, an hour's grace), as healthchecks.io does.
@@ -10,14 +10,12 @@ pub struct CheckConfig {
     pub slug: String,
     pub tags: String,
     pub desc: String,
-    /// `simple`, `cron` or `oncalendar`.
-    pub kind: String,
+    pub kind: ScheduleKind,
     pub timeout: i64,
     pub grace: i64,
     pub schedule: String,
     pub tz: String,
-    /// `""` (any method counts) or `"POST"`.
-    pub methods: String,
+    pub methods: Methods,
     pub manual_resume: bool,
     pub filter_subject: bool,
     pub filter_body: bool,
@@ -35,12 +33,12 @@ impl Default for CheckConfig {
             slug: String::new(),
             tags: String::new(),
             desc: String::new(),
-            kind: "simple".into(),
+            kind: ScheduleKind::Simple,
             timeout: DEFAULT_TIMEOUT_SECS,
             grace: DEFAULT_GRACE_SECS,
             schedule: "* * * * *".into(),
             tz: "UTC".into(),
-            methods: String::new(),
+            methods: Methods::Any,
             manual_resume: false,
             filter_subject: false,
             filter_body: false,
@@ -49,6 +47,34 @@ impl Default for CheckConfig {
             start_kw: String::new(),
             success_kw: String::new(),
             failure_kw: String::new(),
+        }
+    }
+}
+
+/// Which HTTP methods count as a ping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Methods {
+    /// Every method (HEAD, GET, POST…).
+    #[default]
+    Any,
+    /// Only POST; other requests are stored as ignored.
+    Post,
+}
+
+impl Methods {
+    /// As the API and the column write it: `""` or `"POST"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Methods::Any => "",
+            Methods::Post => "POST",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Methods> {
+        match s {
+            "" => Some(Methods::Any),
+            "POST" => Some(Methods::Post),
+            _ => None,
         }
     }
 }

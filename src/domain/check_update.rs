@@ -2,8 +2,8 @@
 //! validation (with healthchecks.io's error messages, field by field), and how they apply
 //! to a check's configuration.
 
-use super::check_config::CheckConfig;
-use super::schedule::{self, Schedule};
+use super::check_config::{CheckConfig, Methods};
+use super::schedule::{self, Schedule, ScheduleKind};
 use serde_json::{Map, Value};
 
 /// Fields that `unique` may name.
@@ -28,7 +28,7 @@ pub struct CheckUpdate {
     pub filter_subject: Option<bool>,
     pub grace: Option<i64>,
     pub manual_resume: Option<bool>,
-    pub methods: Option<String>,
+    pub methods: Option<Methods>,
     pub name: Option<String>,
     pub schedule: Option<String>,
     pub slug: Option<String>,
@@ -109,7 +109,10 @@ pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, 
     };
     u.methods = match obj.get("methods") {
         None => None,
-        Some(Value::String(m)) if m.is_empty() || m == "POST" => Some(m.clone()),
+        Some(Value::String(m)) => match Methods::parse(m) {
+            Some(methods) => Some(methods),
+            None => return fail("methods", "has unexpected value"),
+        },
         Some(_) => return fail("methods", "has unexpected value"),
     };
     u.name = text("name", Some(100))?;
@@ -159,11 +162,11 @@ pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, 
 }
 
 /// One line of exactly five fields is cron; anything else is OnCalendar.
-pub fn guess_kind(expr: &str) -> &'static str {
+pub fn guess_kind(expr: &str) -> ScheduleKind {
     if !expr.trim().contains('\n') && expr.split_whitespace().count() == 5 {
-        "cron"
+        ScheduleKind::Cron
     } else {
-        "oncalendar"
+        ScheduleKind::OnCalendar
     }
 }
 
@@ -182,10 +185,10 @@ fn validate_schedule(expr: &str) -> Result<(), ValidationError> {
 
 impl CheckUpdate {
     /// The kind of schedule this update sets, if any: a schedule wins over a timeout.
-    pub fn kind(&self) -> Option<&'static str> {
+    pub fn kind(&self) -> Option<ScheduleKind> {
         match (&self.schedule, self.timeout) {
             (Some(s), _) if !s.is_empty() => Some(guess_kind(s)),
-            (_, Some(_)) => Some("simple"),
+            (_, Some(_)) => Some(ScheduleKind::Simple),
             _ => None,
         }
     }
@@ -203,12 +206,12 @@ impl CheckUpdate {
             }
         }
         match self.kind() {
-            Some("simple") => {
-                config.kind = "simple".into();
+            Some(ScheduleKind::Simple) => {
+                config.kind = ScheduleKind::Simple;
                 config.timeout = self.timeout.unwrap_or(config.timeout);
             }
             Some(kind) => {
-                config.kind = kind.into();
+                config.kind = kind;
                 config.schedule = self.schedule.clone().unwrap_or_default();
             }
             None => {}
@@ -230,7 +233,9 @@ impl CheckUpdate {
         set(&mut config.slug, &self.slug);
         set(&mut config.tags, &self.tags);
         set(&mut config.desc, &self.desc);
-        set(&mut config.methods, &self.methods);
+        if let Some(methods) = self.methods {
+            config.methods = methods;
+        }
         set(&mut config.tz, &self.tz);
         set(&mut config.start_kw, &self.start_kw);
         set(&mut config.success_kw, &self.success_kw);

@@ -20,7 +20,7 @@ fn valid_fields_are_read_and_unknown_keys_ignored() {
     assert_eq!(u.name.as_deref(), Some("Backups"));
     assert_eq!(u.timeout, Some(3600));
     assert_eq!(u.grace, Some(60));
-    assert_eq!(u.methods.as_deref(), Some("POST"));
+    assert_eq!(u.methods, Some(Methods::Post));
     assert_eq!(u.manual_resume, Some(true));
     assert_eq!(u.unique, Some(vec![UniqueField::Name, UniqueField::Slug]));
     assert_eq!(u.channels.as_deref(), Some("*"));
@@ -138,9 +138,13 @@ fn schedules_must_be_valid_cron_or_oncalendar() {
         "json validation error: schedule is not a valid cron or OnCalendar expression"
     );
     let u = parse_json(json!({"schedule": "*-*-* 02:00"})).unwrap();
-    assert_eq!(u.kind(), Some("oncalendar"));
+    assert_eq!(u.kind(), Some(ScheduleKind::OnCalendar));
     let u = parse_json(json!({"schedule": "0 2 * * *", "timeout": 60})).unwrap();
-    assert_eq!(u.kind(), Some("cron"), "a schedule wins over a timeout");
+    assert_eq!(
+        u.kind(),
+        Some(ScheduleKind::Cron),
+        "a schedule wins over a timeout"
+    );
 }
 
 #[test]
@@ -161,10 +165,10 @@ fn time_zones_are_validated_and_legacy_names_kept_usable() {
 
 #[test]
 fn guess_kind_is_cron_only_for_one_line_of_five_fields() {
-    assert_eq!(guess_kind("0 2 * * *"), "cron");
-    assert_eq!(guess_kind("  0 2 * * *  "), "cron");
-    assert_eq!(guess_kind("*-*-* 02:00"), "oncalendar");
-    assert_eq!(guess_kind("0 2 * * *\n0 3 * * *"), "oncalendar");
+    assert_eq!(guess_kind("0 2 * * *"), ScheduleKind::Cron);
+    assert_eq!(guess_kind("  0 2 * * *  "), ScheduleKind::Cron);
+    assert_eq!(guess_kind("*-*-* 02:00"), ScheduleKind::OnCalendar);
+    assert_eq!(guess_kind("0 2 * * *\n0 3 * * *"), ScheduleKind::OnCalendar);
 }
 
 #[test]

@@ -53,13 +53,15 @@ pub enum ActionError {
 }
 
 /// What a ping counts as once the check's rules have been applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PingKind {
     Success,
     Start,
     Fail,
     Log,
     /// Received and recorded, but it changes nothing.
+    #[serde(rename = "ign")]
     Ignored,
 }
 

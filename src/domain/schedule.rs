@@ -58,11 +58,12 @@ impl Schedule {
         })
     }
 
-    /// A schedule of the given kind: `cron` or `oncalendar` with its expression.
-    pub fn parse(kind: &str, expr: &str, tz: &str) -> Result<Self, ScheduleError> {
+    /// A calendar schedule of the given kind with its expression (a simple schedule has
+    /// no expression: see [`Schedule::simple`]).
+    pub fn parse(kind: ScheduleKind, expr: &str, tz: &str) -> Result<Self, ScheduleError> {
         match kind {
-            "cron" => Schedule::cron(expr, tz),
-            _ => Schedule::oncalendar(expr, tz),
+            ScheduleKind::Cron => Schedule::cron(expr, tz),
+            ScheduleKind::OnCalendar | ScheduleKind::Simple => Schedule::oncalendar(expr, tz),
         }
     }
 
@@ -77,12 +78,40 @@ impl Schedule {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ScheduleKind {
         match self {
-            Schedule::Simple { .. } => "simple",
-            Schedule::Cron { .. } => "cron",
-            Schedule::OnCalendar { .. } => "oncalendar",
+            Schedule::Simple { .. } => ScheduleKind::Simple,
+            Schedule::Cron { .. } => ScheduleKind::Cron,
+            Schedule::OnCalendar { .. } => ScheduleKind::OnCalendar,
         }
+    }
+}
+
+/// How a check's deadlines are computed: a period since the last ping, a cron
+/// expression, or systemd OnCalendar expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScheduleKind {
+    Simple,
+    Cron,
+    OnCalendar,
+}
+
+impl ScheduleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleKind::Simple => "simple",
+            ScheduleKind::Cron => "cron",
+            ScheduleKind::OnCalendar => "oncalendar",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScheduleKind> {
+        Some(match s {
+            "simple" => ScheduleKind::Simple,
+            "cron" => ScheduleKind::Cron,
+            "oncalendar" => ScheduleKind::OnCalendar,
+            _ => return None,
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! so a mail scanner that follows links does not unsubscribe anyone; a POST (the button,
 //! or a mail client's one-click unsubscribe) disables the email channel.
 
+use crate::domain::channel_config::ChannelKind;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::channels;
@@ -28,7 +29,7 @@ async fn confirm(
     Path((uuid, token)): Path<(String, String)>,
 ) -> Response {
     match channels::find_by_uuid(&app.db, &uuid).await {
-        Ok(Some(c)) if c.kind == "email" && !c.token.is_empty() && c.token == token => {
+        Ok(Some(c)) if c.kind == ChannelKind::Email && !c.token.is_empty() && c.token == token => {
             form().into_response()
         }
         Ok(_) => not_valid(),

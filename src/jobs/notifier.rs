@@ -4,6 +4,7 @@
 
 use crate::clock::Clock;
 use crate::domain::channel_config::ChannelConfig;
+use crate::domain::check::Status;
 use crate::domain::delivery::RetryPolicy;
 use crate::notify::notice::{BODY_CAP, ChannelRef, CheckInfo, LastPing, schedule_text};
 use crate::notify::{self, Notice, SendError, Senders, email, wecom};
@@ -119,7 +120,7 @@ impl Notifier {
         let Some(channel) = channels::find_by_id(db, channel_id).await? else {
             return Ok(Vec::new()); // Deleted: its rows went with it.
         };
-        let config = match ChannelConfig::from_stored(&channel.kind, &channel.config) {
+        let config = match ChannelConfig::from_stored(channel.kind, &channel.config) {
             Ok(c) => c,
             Err(e) => {
                 return self
@@ -277,7 +278,7 @@ impl Notifier {
                 &self.senders.templates,
                 &to,
                 &project,
-                &channel.kind,
+                channel.kind,
                 &channel.name,
                 &channel.uuid,
                 error,
@@ -331,7 +332,7 @@ impl Notifier {
                 .remove(&check.id)
                 .unwrap_or_default();
         let flip = &parts.flip;
-        let downtime = (flip.new_status == "up")
+        let downtime = (flip.new_status == Status::Up)
             .then(|| parts.went_down.map(|d| (flip.created.0 - d).num_seconds()))
             .flatten();
         Ok(Some(Notice {
@@ -347,7 +348,7 @@ impl Notifier {
                 tags: check.tags.split_whitespace().map(str::to_string).collect(),
                 desc: check.descr.clone(),
                 schedule: schedule_text(
-                    &check.kind,
+                    check.kind,
                     check.timeout,
                     &check.schedule,
                     &check.tz,
@@ -359,8 +360,8 @@ impl Notifier {
                     .unwrap_or_default(),
             },
             project: parts.project,
-            status: row.status.clone(),
-            old_status: flip.old_status.clone(),
+            status: row.status,
+            old_status: flip.old_status,
             reason: flip.reason.clone(),
             at: flip.created.0,
             downtime,

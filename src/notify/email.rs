@@ -3,7 +3,7 @@
 use super::notice::{BODY_CAP, Notice};
 use super::{SendError, Senders};
 use crate::config::Config;
-use crate::domain::channel_config::EmailConfig;
+use crate::domain::channel_config::{ChannelKind, EmailConfig};
 use anyhow::Context as _;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -151,28 +151,29 @@ pub fn channel_disabled(
     templates: &Tera,
     to: &str,
     project: &str,
-    kind: &str,
+    kind: ChannelKind,
     name: &str,
     channel_uuid: &str,
     error: &str,
 ) -> Result<Email, SendError> {
     let advice = match kind {
-        "wecom" => {
+        ChannelKind::WeCom => {
             "The group robot's key was probably revoked or the robot removed from its group. Add a robot to the group again and put its new webhook URL in the channel."
         }
-        "serverchan" => {
+        ChannelKind::ServerChan => {
             "The SendKey was probably reset or is mistyped. Copy the current SendKey from ServerChan into the channel."
         }
-        "email" => {
+        ChannelKind::Email => {
             "The mail server refused the address. Check that it is spelled right and that the mailbox exists."
         }
-        "webhook" => {
+        ChannelKind::Webhook => {
             "The receiving server refused the request. Check the URL, method, headers and body of the channel."
         }
-        _ => "Check the channel's settings.",
+        ChannelKind::Shell => "Check the channel's settings.",
     };
     let mut ctx = Context::new();
     ctx.insert("project", project);
+    let kind = kind.as_str();
     ctx.insert("kind", kind);
     ctx.insert("name", if name.is_empty() { kind } else { name });
     ctx.insert("channel_uuid", channel_uuid);
@@ -214,7 +215,7 @@ mod tests {
             &crate::templates::load().unwrap(),
             "owner@example.com",
             "Backups",
-            "wecom",
+            ChannelKind::WeCom,
             "ops room",
             "c-1",
             "errcode 93000: invalid webhook url",

@@ -1,6 +1,9 @@
 //! [`Notice`]: everything a channel needs to tell people about one flip, and the plain
 //! text pieces that every channel kind builds its message from.
 
+use crate::domain::check::Status;
+use crate::domain::ping::PingKind;
+use crate::domain::schedule::ScheduleKind;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -14,8 +17,8 @@ pub struct Notice {
     pub check: CheckInfo,
     pub project: String,
     /// `down` or `up`.
-    pub status: String,
-    pub old_status: String,
+    pub status: Status,
+    pub old_status: Status,
     /// Why: `timeout`, `fail`, `success`.
     pub reason: String,
     pub at: DateTime<Utc>,
@@ -55,7 +58,7 @@ pub struct CheckInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LastPing {
-    pub kind: String,
+    pub kind: PingKind,
     pub at: DateTime<Utc>,
     pub remote_addr: Option<String>,
     pub exit_status: Option<i64>,
@@ -65,7 +68,7 @@ pub struct LastPing {
 
 impl Notice {
     pub fn is_down(&self) -> bool {
-        self.status == "down"
+        self.status == Status::Down
     }
 
     /// The check's name, or its uuid if it has none.
@@ -82,7 +85,7 @@ impl Notice {
         let prefix = if self.test { "TEST " } else { "" };
         format!(
             "{prefix}{} | {}",
-            self.status.to_uppercase(),
+            self.status.as_str().to_uppercase(),
             self.display_name()
         )
     }
@@ -90,12 +93,14 @@ impl Notice {
     /// What happened, in a sentence.
     pub fn headline(&self) -> String {
         let name = self.display_name();
-        let what = match (self.status.as_str(), self.reason.as_str()) {
-            ("down", "fail") => format!("{name} is DOWN: it reported a failure"),
-            ("down", _) if self.run_overdue => {
+        let what = match (self.status, self.reason.as_str()) {
+            (Status::Down, "fail") => format!("{name} is DOWN: it reported a failure"),
+            (Status::Down, _) if self.run_overdue => {
                 format!("{name} is DOWN: a run did not finish in time")
             }
-            ("down", _) => format!("{name} is DOWN: the expected ping did not arrive in time"),
+            (Status::Down, _) => {
+                format!("{name} is DOWN: the expected ping did not arrive in time")
+            }
             _ => match self.downtime {
                 Some(secs) => format!("{name} is UP again after {} down", human_duration(secs)),
                 None => format!("{name} is UP"),
@@ -122,7 +127,7 @@ impl Notice {
         if let Some(p) = &self.last_ping {
             let mut what = format!(
                 "{} at {}",
-                ping_kind_label(&p.kind, p.exit_status),
+                ping_kind_label(p.kind, p.exit_status),
                 p.at.format("%Y-%m-%d %H:%M:%S UTC")
             );
             if let Some(addr) = &p.remote_addr {
@@ -143,14 +148,14 @@ impl Notice {
     }
 }
 
-fn ping_kind_label(kind: &str, exit_status: Option<i64>) -> String {
+fn ping_kind_label(kind: PingKind, exit_status: Option<i64>) -> String {
     match (kind, exit_status) {
         (_, Some(code)) => format!("exit status {code}"),
-        ("success", None) => "success".into(),
-        ("fail", None) => "failure".into(),
-        ("start", None) => "start".into(),
-        ("log", None) => "log".into(),
-        (_, None) => "ignored".into(),
+        (PingKind::Success, None) => "success".into(),
+        (PingKind::Fail, None) => "failure".into(),
+        (PingKind::Start, None) => "start".into(),
+        (PingKind::Log, None) => "log".into(),
+        (PingKind::Ignored, None) => "ignored".into(),
     }
 }
 
@@ -194,9 +199,15 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
 }
 
 /// "every 1 day, grace 1 hour", or the cron/OnCalendar expression with its zone.
-pub fn schedule_text(kind: &str, timeout: i64, schedule: &str, tz: &str, grace: i64) -> String {
+pub fn schedule_text(
+    kind: ScheduleKind,
+    timeout: i64,
+    schedule: &str,
+    tz: &str,
+    grace: i64,
+) -> String {
     let grace = human_duration(grace);
-    if kind == "simple" {
+    if kind == ScheduleKind::Simple {
         format!("every {}, grace {grace}", human_duration(timeout))
     } else {
         format!("{} ({tz}), grace {grace}", schedule.replace('\n', "; "))
@@ -221,13 +232,13 @@ impl Notice {
                 slug: "test-check".into(),
                 tags: Vec::new(),
                 desc: "This is a test notification sent from Overdue.".into(),
-                schedule: schedule_text("simple", 86_400, "", "UTC", 3_600),
+                schedule: schedule_text(ScheduleKind::Simple, 86_400, "", "UTC", 3_600),
                 n_pings: 0,
                 json: serde_json::json!({"name": "Test check", "status": "down"}),
             },
             project: project.to_string(),
-            status: "down".into(),
-            old_status: "up".into(),
+            status: Status::Down,
+            old_status: Status::Up,
             reason: "timeout".into(),
             at: now,
             downtime: None,
@@ -240,7 +251,7 @@ impl Notice {
 
 /// Notices for unit tests of the channel kinds.
 #[cfg(test)]
-pub(crate) fn sample(status: &str) -> Notice {
+pub(crate) fn sample(status: Status) -> Notice {
     let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
     let channel = ChannelRef {
         uuid: "c-1".into(),
@@ -249,11 +260,11 @@ pub(crate) fn sample(status: &str) -> Notice {
     };
     let mut n = Notice::test(channel, "Backups", "http://localhost:8000", at);
     n.test = false;
-    n.status = status.into();
+    n.status = status;
     n.check.name = "nightly db".into();
     n.check.tags = vec!["prod".into(), "db".into()];
     n.last_ping = Some(LastPing {
-        kind: "fail".into(),
+        kind: PingKind::Fail,
         at,
         remote_addr: Some("10.0.0.5".into()),
         exit_status: Some(2),
@@ -287,11 +298,11 @@ mod tests {
     #[test]
     fn schedules_are_described() {
         assert_eq!(
-            schedule_text("simple", 86_400, "", "UTC", 3_600),
+            schedule_text(ScheduleKind::Simple, 86_400, "", "UTC", 3_600),
             "every 1 day, grace 1 hour"
         );
         assert_eq!(
-            schedule_text("cron", 0, "0 9 * * *", "Europe/Riga", 300),
+            schedule_text(ScheduleKind::Cron, 0, "0 9 * * *", "Europe/Riga", 300),
             "0 9 * * * (Europe/Riga), grace 5 minutes"
         );
     }

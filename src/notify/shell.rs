@@ -12,7 +12,7 @@ use std::time::Duration;
 /// The environment a command sees.
 pub fn environment(notice: &Notice) -> Vec<(&'static str, String)> {
     vec![
-        ("OVERDUE_STATUS", notice.status.clone()),
+        ("OVERDUE_STATUS", notice.status.as_str().to_string()),
         ("OVERDUE_CHECK_UUID", notice.check.uuid.clone()),
         ("OVERDUE_CHECK_NAME", notice.check.name.clone()),
         ("OVERDUE_CHECK_SLUG", notice.check.slug.clone()),

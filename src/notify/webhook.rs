@@ -31,7 +31,7 @@ pub fn placeholders(notice: &Notice) -> Vec<(String, String)> {
         ("$NAME_JSON".to_string(), json_string(&notice.check.name)),
         ("$BODY_JSON".to_string(), json_string(&body)),
         ("$EXITSTATUS".to_string(), exit.to_string()),
-        ("$STATUS".to_string(), notice.status.clone()),
+        ("$STATUS".to_string(), notice.status.as_str().to_string()),
         ("$CODE".to_string(), notice.check.uuid.clone()),
         ("$NAME".to_string(), notice.check.name.clone()),
         ("$SLUG".to_string(), notice.check.slug.clone()),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::check::Status;
 use crate::notify::notice::sample;
 
 fn config(mentions: &[&str]) -> WeComConfig {
@@ -10,7 +11,7 @@ fn config(mentions: &[&str]) -> WeComConfig {
 
 #[test]
 fn one_notice_is_a_markdown_message_with_details_and_body() {
-    let m = message(&config(&[]), &[sample("down")]);
+    let m = message(&config(&[]), &[sample(Status::Down)]);
     assert_eq!(m["msgtype"], "markdown");
     let content = m["markdown"]["content"].as_str().unwrap();
     assert!(
@@ -32,7 +33,11 @@ fn one_notice_is_a_markdown_message_with_details_and_body() {
 fn several_notices_make_one_digest() {
     let m = message(
         &config(&[]),
-        &[sample("down"), sample("up"), sample("down")],
+        &[
+            sample(Status::Down),
+            sample(Status::Up),
+            sample(Status::Down),
+        ],
     );
     let content = m["markdown"]["content"].as_str().unwrap();
     assert!(
@@ -44,14 +49,14 @@ fn several_notices_make_one_digest() {
 
 #[test]
 fn user_mentions_ride_in_markdown_on_down_only() {
-    let down = message(&config(&["zhangsan"]), &[sample("down")]);
+    let down = message(&config(&["zhangsan"]), &[sample(Status::Down)]);
     assert!(
         down["markdown"]["content"]
             .as_str()
             .unwrap()
             .ends_with("<@zhangsan>")
     );
-    let up = message(&config(&["zhangsan"]), &[sample("up")]);
+    let up = message(&config(&["zhangsan"]), &[sample(Status::Up)]);
     assert!(
         !up["markdown"]["content"]
             .as_str()
@@ -62,7 +67,10 @@ fn user_mentions_ride_in_markdown_on_down_only() {
 
 #[test]
 fn at_all_and_phone_numbers_need_a_text_message() {
-    let m = message(&config(&["@all", "13800001111", "lisi"]), &[sample("down")]);
+    let m = message(
+        &config(&["@all", "13800001111", "lisi"]),
+        &[sample(Status::Down)],
+    );
     assert_eq!(m["msgtype"], "text");
     assert_eq!(
         m["text"]["mentioned_list"],
@@ -82,13 +90,13 @@ fn at_all_and_phone_numbers_need_a_text_message() {
 
 #[test]
 fn long_messages_are_cut_to_4096_bytes_on_a_character_boundary() {
-    let mut n = sample("down");
+    let mut n = sample(Status::Down);
     n.check.name = "数据库备份".repeat(400); // 15 bytes each repeat, well past the limit
     let m = message(&config(&[]), &[n]);
     let content = m["markdown"]["content"].as_str().unwrap();
     assert!(content.len() <= MARKDOWN_LIMIT, "{} bytes", content.len());
     assert!(content.ends_with("…(truncated)"));
-    let text = message(&config(&["@all"]), &[sample("down")]);
+    let text = message(&config(&["@all"]), &[sample(Status::Down)]);
     assert!(text["text"]["content"].as_str().unwrap().len() <= TEXT_LIMIT);
 }
 
@@ -123,7 +131,7 @@ fn errcodes_are_classified() {
 
 #[test]
 fn user_text_cannot_inject_markdown_or_mentions() {
-    let mut n = sample("down");
+    let mut n = sample(Status::Down);
     n.check.name = "<@all> **x**".into();
     let content = message(&config(&[]), &[n])["markdown"]["content"]
         .as_str()
@@ -135,7 +143,7 @@ fn user_text_cannot_inject_markdown_or_mentions() {
 
 #[test]
 fn a_digest_too_long_to_list_says_how_many_more_checks_changed() {
-    let notices: Vec<Notice> = (0..300).map(|_| sample("down")).collect();
+    let notices: Vec<Notice> = (0..300).map(|_| sample(Status::Down)).collect();
     let content = message(&config(&["zhangsan"]), &notices)["markdown"]["content"]
         .as_str()
         .unwrap()

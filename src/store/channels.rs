@@ -1,6 +1,7 @@
 //! Channels: where a project's notifications go.
 
 use super::{Db, Ts, Tx, on_pool, on_tx};
+use crate::domain::channel_config::ChannelKind;
 use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
@@ -11,7 +12,8 @@ pub struct ChannelRow {
     pub id: i64,
     pub uuid: String,
     pub project_id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ChannelKind,
     pub name: String,
     pub config: String,
     pub notify_up: bool,
@@ -53,7 +55,7 @@ pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ChannelRow>, Sto
 /// The fields of a channel its owner sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelFields {
-    pub kind: String,
+    pub kind: ChannelKind,
     pub name: String,
     /// The kind's configuration, as JSON text.
     pub config: String,
@@ -72,7 +74,7 @@ pub async fn create(
                           returning id, uuid, project_id, kind, name, config, notify_up, \
                           notify_down, disabled, last_error, created, token";
     on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(INSERT)
-        .bind(Uuid::new_v4().to_string()).bind(project_id).bind(&fields.kind).bind(&fields.name)
+        .bind(Uuid::new_v4().to_string()).bind(project_id).bind(fields.kind.as_str()).bind(&fields.name)
         .bind(&fields.config).bind(fields.notify_up).bind(fields.notify_down).bind(Ts(now))
         .bind(Uuid::new_v4().simple().to_string())
         .fetch_one(p).await)
@@ -84,7 +86,7 @@ pub async fn update(db: &Db, id: i64, fields: &ChannelFields) -> Result<(), Stor
     const SQL: &str = "update channels set kind = $2, name = $3, config = $4, notify_up = $5, \
                        notify_down = $6, disabled = false, last_error = null where id = $1";
     on_pool!(db, p => sqlx::query(SQL)
-        .bind(id).bind(&fields.kind).bind(&fields.name).bind(&fields.config)
+        .bind(id).bind(fields.kind.as_str()).bind(&fields.name).bind(&fields.config)
         .bind(fields.notify_up).bind(fields.notify_down)
         .execute(p).await.map(|_| ()))
 }

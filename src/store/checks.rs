@@ -3,8 +3,9 @@
 use super::{Db, Ts, Tx, TxConn, on_pool, on_tx, ts::opt};
 use crate::domain::check::{self, CheckState, Flip, NotPaused, Status};
 pub use crate::domain::check_config::CheckConfig;
+use crate::domain::check_config::Methods;
 use crate::domain::ping::PingRules;
-use crate::domain::schedule::{Schedule, ScheduleError};
+use crate::domain::schedule::{Schedule, ScheduleError, ScheduleKind};
 use crate::store::StoreError;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -44,12 +45,14 @@ pub struct CheckRow {
     pub slug: String,
     pub tags: String,
     pub descr: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ScheduleKind,
     pub timeout: i64,
     pub grace: i64,
     pub schedule: String,
     pub tz: String,
-    pub methods: String,
+    #[sqlx(try_from = "String")]
+    pub methods: Methods,
     pub manual_resume: bool,
     pub filter_subject: bool,
     pub filter_body: bool,
@@ -58,7 +61,8 @@ pub struct CheckRow {
     pub start_kw: String,
     pub success_kw: String,
     pub failure_kw: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
     pub alert_after: Option<Ts>,
     pub last_ping: Option<Ts>,
     pub last_start: Option<Ts>,
@@ -85,12 +89,12 @@ impl CheckRow {
             slug: self.slug.clone(),
             tags: self.tags.clone(),
             desc: self.descr.clone(),
-            kind: self.kind.clone(),
+            kind: self.kind,
             timeout: self.timeout,
             grace: self.grace,
             schedule: self.schedule.clone(),
             tz: self.tz.clone(),
-            methods: self.methods.clone(),
+            methods: self.methods,
             manual_resume: self.manual_resume,
             filter_subject: self.filter_subject,
             filter_body: self.filter_body,
@@ -103,16 +107,15 @@ impl CheckRow {
     }
 
     pub fn schedule(&self) -> Result<Schedule, ScheduleError> {
-        if self.kind == "simple" {
+        if self.kind == ScheduleKind::Simple {
             Ok(Schedule::simple(self.timeout))
         } else {
-            Schedule::parse(&self.kind, &self.schedule, &self.tz)
+            Schedule::parse(self.kind, &self.schedule, &self.tz)
         }
     }
 
     pub fn status(&self) -> Status {
-        // The column's check constraint admits only the four statuses.
-        Status::parse(&self.status).unwrap_or(Status::New)
+        self.status
     }
 
     /// The state machine's view of this check. A schedule that no longer parses (a
@@ -139,7 +142,7 @@ impl CheckRow {
 
     pub fn rules(&self) -> PingRules {
         PingRules {
-            post_only: self.methods == "POST",
+            post_only: self.methods == Methods::Post,
             filter_body: self.filter_http_body,
             default_fail: self.filter_default_fail,
             start_kw: self.start_kw.clone(),
@@ -171,8 +174,8 @@ pub async fn create(
     let badge_key = Uuid::new_v4().to_string();
     let row = on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL)
         .bind(uuid.to_string()).bind(unique_key(&uuid)).bind(project_id).bind(&config.name)
-        .bind(&config.slug).bind(&config.tags).bind(&config.desc).bind(&config.kind).bind(config.timeout)
-        .bind(config.grace).bind(&config.schedule).bind(&config.tz).bind(&config.methods)
+        .bind(&config.slug).bind(&config.tags).bind(&config.desc).bind(config.kind.as_str()).bind(config.timeout)
+        .bind(config.grace).bind(&config.schedule).bind(&config.tz).bind(config.methods.as_str())
         .bind(config.manual_resume).bind(config.filter_subject).bind(config.filter_body)
         .bind(config.filter_http_body).bind(config.filter_default_fail).bind(&config.start_kw)
         .bind(&config.success_kw).bind(&config.failure_kw).bind(&badge_key).bind(Ts(now))
@@ -362,8 +365,8 @@ pub async fn save_config(
                        success_kw = $18, failure_kw = $19 where id = $1";
     on_tx!(tx, c => sqlx::query(SQL)
         .bind(id).bind(&config.name).bind(&config.slug).bind(&config.tags).bind(&config.desc)
-        .bind(&config.kind).bind(config.timeout).bind(config.grace).bind(&config.schedule)
-        .bind(&config.tz).bind(&config.methods).bind(config.manual_resume)
+        .bind(config.kind.as_str()).bind(config.timeout).bind(config.grace).bind(&config.schedule)
+        .bind(&config.tz).bind(config.methods.as_str()).bind(config.manual_resume)
         .bind(config.filter_subject).bind(config.filter_body).bind(config.filter_http_body)
         .bind(config.filter_default_fail).bind(&config.start_kw).bind(&config.success_kw)
         .bind(&config.failure_kw)

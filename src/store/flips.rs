@@ -2,6 +2,7 @@
 
 use super::{Db, Ts, Tx, on_pool, on_tx};
 use crate::domain::check::Flip;
+use crate::domain::check::Status;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
@@ -33,8 +34,10 @@ pub async fn record(tx: &mut Tx, check_id: i64, flip: &Flip) -> Result<u64, Stor
 pub struct FlipRow {
     pub id: i64,
     pub created: Ts,
-    pub old_status: String,
-    pub new_status: String,
+    #[sqlx(try_from = "String")]
+    pub old_status: Status,
+    #[sqlx(try_from = "String")]
+    pub new_status: Status,
     pub reason: String,
 }
 

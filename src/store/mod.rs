@@ -13,6 +13,7 @@ pub mod badges;
 pub mod channels;
 pub mod check_cache;
 pub mod checks;
+mod columns;
 pub mod deadlines;
 mod error;
 pub mod flips;

@@ -6,6 +6,7 @@ use super::checks::{CheckRow, check_columns};
 use super::flips::FlipRow;
 use super::pings::PingRow;
 use super::{Db, Pool, Ts, on_pool};
+use crate::domain::check::Status;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
@@ -15,7 +16,8 @@ pub struct Claimed {
     pub check_id: i64,
     pub channel_id: i64,
     pub flip_id: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
     pub created: Ts,
     /// Attempts including this one.
     pub attempts: i64,

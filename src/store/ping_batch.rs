@@ -85,7 +85,7 @@ pub async fn record_by_uuid(
         let duration = run_duration(tx, row.id, &outcome, kind, job.rid, job.now).await?;
         let state = &outcome.state;
         let alert_after = state.alert_after();
-        row.status = state.status.as_str().to_string();
+        row.status = state.status;
         row.last_ping = state.last_ping.map(Ts);
         row.last_start = state.last_start.map(Ts);
         row.last_start_rid = state.last_start_rid.map(|r| r.to_string());
@@ -233,7 +233,7 @@ fn sqlite_rows(rows: &[&CheckRow]) -> Result<String, StoreError> {
         .iter()
         .map(|r| RowState {
             id: r.id,
-            status: &r.status,
+            status: r.status.as_str(),
             last_ping: ms(r.last_ping),
             last_start: ms(r.last_start),
             rid: r.last_start_rid.as_deref(),
@@ -282,7 +282,7 @@ async fn update_pg(t: &mut PgConnection, rows: &[&CheckRow]) -> Result<(), Store
          as v(id, status, last_ping, last_start, rid, duration, alert_after, n) where checks.id = v.id",
     )
     .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| at(r.last_ping)).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| at(r.last_start)).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.last_start_rid.clone()).collect::<Vec<_>>())

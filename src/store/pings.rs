@@ -246,7 +246,8 @@ async fn insert(
 pub struct PingRow {
     pub n: i64,
     pub created: Ts,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PingKind,
     pub exit_status: Option<i64>,
     pub rid: Option<String>,
     pub remote_addr: Option<String>,

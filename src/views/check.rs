@@ -1,4 +1,5 @@
 use super::time::iso_seconds;
+use crate::domain::schedule::ScheduleKind;
 use crate::store::checks::CheckRow;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -28,7 +29,7 @@ pub struct CheckView {
     pub last_ping: Option<String>,
     pub next_ping: Option<String>,
     pub manual_resume: bool,
-    pub methods: String,
+    pub methods: &'static str,
     pub subject: String,
     pub subject_fail: String,
     pub start_kw: String,
@@ -77,7 +78,7 @@ impl CheckView {
                 String::new()
             }
         };
-        let simple = check.kind == "simple";
+        let simple = check.kind == ScheduleKind::Simple;
         let links = (!viewer.read_only).then(|| {
             let api = format!(
                 "{}/api/v{}/checks/{}",
@@ -106,7 +107,7 @@ impl CheckView {
             last_ping: state.last_ping.map(iso_seconds),
             next_ping: state.grace_start(true).map(iso_seconds),
             manual_resume: check.manual_resume,
-            methods: check.methods.clone(),
+            methods: check.methods.as_str(),
             subject: subject(&check.success_kw),
             subject_fail: subject(&check.failure_kw),
             start_kw: check.start_kw.clone(),

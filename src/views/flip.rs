@@ -15,7 +15,7 @@ impl FlipView {
     pub fn new(flip: &FlipRow) -> Self {
         FlipView {
             timestamp: iso_seconds(flip.created.0),
-            up: i32::from(flip.new_status == Status::Up.as_str()),
+            up: i32::from(flip.new_status == Status::Up),
         }
     }
 }

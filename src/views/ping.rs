@@ -6,7 +6,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct PingView {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'static str,
     pub date: String,
     pub n: i64,
     pub scheme: String,
@@ -27,7 +27,7 @@ impl PingView {
     /// `api_base` is the API root the links point into (`…/api/v3`).
     pub fn new(ping: &PingRow, check_uuid: &str, api_base: &str) -> Self {
         PingView {
-            kind: ping.kind.clone(),
+            kind: ping.kind.as_str(),
             date: iso_full(ping.created.0),
             n: ping.n,
             scheme: ping.scheme.clone(),

@@ -1,6 +1,7 @@
 //! The Management API as healthchecks.io clients use it.
 
 use crate::helpers::TestApp;
+use overdue::domain::channel_config::ChannelKind;
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::projects::CreatedProject;
 use reqwest::Method;
@@ -44,7 +45,7 @@ async fn create(app: &TestApp, p: &CreatedProject, body: Value) -> Value {
 
 async fn channel(app: &TestApp, p: &CreatedProject, name: &str) -> String {
     let fields = ChannelFields {
-        kind: "webhook".into(),
+        kind: ChannelKind::Webhook,
         name: name.into(),
         config: "{}".into(),
         notify_up: true,

@@ -3,6 +3,7 @@
 //! lease, 15 s here) rather than a test clock.
 
 use crate::helpers::receiver::{Answer, Receiver};
+use overdue::domain::channel_config::ChannelKind;
 use overdue::domain::check_config::CheckConfig;
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::{Db, checks, projects, users};
@@ -75,7 +76,7 @@ async fn an_alert_interrupted_by_a_crash_is_sent_after_restart() {
     receiver.then([Answer::slow(Duration::from_secs(30))]);
     let config = serde_json::json!({"url_down": receiver.url("/down")}).to_string();
     let fields = ChannelFields {
-        kind: "webhook".into(),
+        kind: ChannelKind::Webhook,
         name: "hook".into(),
         config,
         notify_up: true,

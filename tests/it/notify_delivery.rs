@@ -3,6 +3,7 @@
 
 use crate::helpers::TestApp;
 use crate::helpers::receiver::{Answer, Receiver};
+use overdue::domain::channel_config::ChannelKind;
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::checks::{CheckConfig, CheckRow};
 use overdue::store::projects::CreatedProject;
@@ -27,7 +28,7 @@ async fn webhook(
         config[k] = v.clone();
     }
     let fields = ChannelFields {
-        kind: "webhook".into(),
+        kind: ChannelKind::Webhook,
         name: "hook".into(),
         config: config.to_string(),
         notify_up: true,

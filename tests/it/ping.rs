@@ -1,6 +1,8 @@
 //! Ping intake over HTTP, as curl and healthchecks.io clients use it.
 
 use crate::helpers::TestApp;
+use overdue::domain::check::Status;
+use overdue::domain::check_config::Methods;
 use overdue::store::checks::CheckConfig;
 
 fn header(r: &reqwest::Response, name: &str) -> String {
@@ -21,7 +23,7 @@ on_both_backends! {
         assert_eq!(r.text().await.unwrap(), "OK");
 
         let check = app.reload(&check).await;
-        assert_eq!(check.status, "up");
+        assert_eq!(check.status, Status::Up);
         assert_eq!(check.n_pings, 1);
         assert_eq!(check.last_ping.unwrap().0, app.now());
         // Next expected one period later; down after the grace time too.
@@ -35,7 +37,7 @@ on_both_backends! {
     async fn trailing_slash_pings_like_the_bare_url(app) {
         let (_, check) = app.one_check().await;
         assert_eq!(app.get_text(&format!("/ping/{}/", check.uuid)).await, (200, "OK".into()));
-        assert_eq!(app.reload(&check).await.status, "up");
+        assert_eq!(app.reload(&check).await.status, Status::Up);
     }
 
     async fn unknown_uppercase_or_dashless_uuid_is_not_found(app) {
@@ -94,7 +96,7 @@ on_both_backends! {
         assert_eq!(app.get_text(&format!("/ping/{}/fail", check.uuid)).await, (200, "OK".into()));
 
         let row = app.reload(&check).await;
-        assert_eq!(row.status, "down");
+        assert_eq!(row.status, Status::Down);
         assert_eq!(row.alert_after, None);
         let flips = app.flips(&check).await;
         let last = flips.last().unwrap();
@@ -123,7 +125,7 @@ on_both_backends! {
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
         app.advance(600);
         app.get(&format!("/ping/{}", check.uuid)).await;
-        assert_eq!(app.reload(&check).await.status, "up");
+        assert_eq!(app.reload(&check).await.status, Status::Up);
         let statuses: Vec<String> = app.outbox(&check).await.into_iter().map(|n| n.status).collect();
         assert_eq!(statuses, ["down", "up"]);
     }
@@ -145,10 +147,10 @@ on_both_backends! {
         let (_, check) = app.one_check().await;
         assert_eq!(app.get_text(&format!("/ping/{}/start", check.uuid)).await.0, 200);
         let row = app.reload(&check).await;
-        assert_eq!(row.status, "new");
+        assert_eq!(row.status, Status::New);
         assert_eq!(row.last_start.unwrap().0, app.now());
         assert_eq!(row.last_ping, None);
-        assert_eq!(app.last_ping(&check).await.kind, "start");
+        assert_eq!(app.last_ping(&check).await.kind.as_str(), "start");
         // A run that never finishes goes down one grace time after it started.
         assert_eq!(row.alert_after.unwrap().0, app.now() + chrono::TimeDelta::seconds(3_600));
     }
@@ -195,13 +197,13 @@ on_both_backends! {
         assert_eq!(app.get_text(&format!("/ping/{}/0", check.uuid)).await.0, 200);
         let ping = app.last_ping(&check).await;
         assert_eq!((ping.kind.as_str(), ping.exit_status), ("success", Some(0)));
-        assert_eq!(app.reload(&check).await.status, "up");
+        assert_eq!(app.reload(&check).await.status, Status::Up);
         for code in [1, 255] {
             assert_eq!(app.get_text(&format!("/ping/{}/{code}", check.uuid)).await.0, 200);
             let ping = app.last_ping(&check).await;
             assert_eq!((ping.kind.as_str(), ping.exit_status), ("fail", Some(code)));
         }
-        assert_eq!(app.reload(&check).await.status, "down");
+        assert_eq!(app.reload(&check).await.status, Status::Down);
         assert_eq!(app.get_text(&format!("/ping/{}/256", check.uuid)).await, (400, "invalid url format".into()));
         assert_eq!(app.get_text(&format!("/ping/{}/abc", check.uuid)).await.0, 404);
         assert_eq!(app.reload(&check).await.n_pings, 3);
@@ -215,7 +217,7 @@ on_both_backends! {
         assert_eq!(app.post(&format!("/ping/{}/log", check.uuid), "x").await.status(), 200);
         let after = app.reload(&check).await;
         assert_eq!((after.status.as_str(), after.last_ping, after.alert_after), ("up", before.last_ping, before.alert_after));
-        assert_eq!(app.last_ping(&check).await.kind, "log");
+        assert_eq!(app.last_ping(&check).await.kind.as_str(), "log");
         assert_eq!(app.flips(&check).await.len(), 1);
     }
 
@@ -232,13 +234,13 @@ on_both_backends! {
 
     async fn post_only_check_ignores_other_methods(app) {
         let project = app.project().await;
-        let check = app.check(&project, CheckConfig { methods: "POST".into(), ..CheckConfig::default() }).await;
+        let check = app.check(&project, CheckConfig { methods: Methods::Post, ..CheckConfig::default() }).await;
         assert_eq!(app.get_text(&format!("/ping/{}", check.uuid)).await, (200, "OK".into()));
         let row = app.reload(&check).await;
         assert_eq!((row.status.as_str(), row.last_ping), ("new", None));
-        assert_eq!(app.last_ping(&check).await.kind, "ign");
+        assert_eq!(app.last_ping(&check).await.kind.as_str(), "ign");
         app.post(&format!("/ping/{}", check.uuid), "").await;
-        assert_eq!(app.reload(&check).await.status, "up");
+        assert_eq!(app.reload(&check).await.status, Status::Up);
     }
 
     async fn paused_check_with_manual_resume_ignores_every_ping(app) {
@@ -247,7 +249,7 @@ on_both_backends! {
         overdue::store::checks::pause(app.db(), &check.uuid, app.now()).await.unwrap();
         for suffix in ["", "/fail", "/log", "/start"] {
             assert_eq!(app.get_text(&format!("/ping/{}{suffix}", check.uuid)).await.0, 200);
-            assert_eq!(app.last_ping(&check).await.kind, "ign");
+            assert_eq!(app.last_ping(&check).await.kind.as_str(), "ign");
         }
         let row = app.reload(&check).await;
         assert_eq!((row.status.as_str(), row.last_start), ("paused", None));
@@ -258,7 +260,7 @@ on_both_backends! {
         app.channel_for(&project, &check).await;
         overdue::store::checks::pause(app.db(), &check.uuid, app.now()).await.unwrap();
         app.get(&format!("/ping/{}", check.uuid)).await;
-        assert_eq!(app.reload(&check).await.status, "up");
+        assert_eq!(app.reload(&check).await.status, Status::Up);
         assert!(app.outbox(&check).await.is_empty());
     }
 
@@ -281,7 +283,7 @@ on_both_backends! {
             (b"\xff\xfe SUCCESS \xc3", "success"),
         ] {
             app.post(&url, body).await;
-            assert_eq!(app.last_ping(&check).await.kind, expected, "body {body:?}");
+            assert_eq!(app.last_ping(&check).await.kind.as_str(), expected, "body {body:?}");
         }
     }
 
@@ -295,8 +297,8 @@ on_both_backends! {
         };
         let check = app.check(&project, spec).await;
         app.get(&format!("/ping/{}", check.uuid)).await;
-        assert_eq!(app.last_ping(&check).await.kind, "fail");
-        assert_eq!(app.reload(&check).await.status, "down");
+        assert_eq!(app.last_ping(&check).await.kind.as_str(), "fail");
+        assert_eq!(app.reload(&check).await.status, Status::Down);
     }
 
     async fn client_address_scheme_and_user_agent_are_recorded(app) {

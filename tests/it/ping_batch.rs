@@ -4,6 +4,8 @@
 use crate::helpers::TestApp;
 use bytes::Bytes;
 use chrono::TimeDelta;
+use overdue::domain::check::Status;
+use overdue::domain::check_config::Methods;
 use overdue::domain::ping::PingAction;
 use overdue::store::checks::{CheckConfig, CheckRow};
 use overdue::store::ping_writer::{OwnedTarget, PingJob};
@@ -25,7 +27,7 @@ async fn checks(app: &TestApp) -> Vec<CheckRow> {
             ..CheckConfig::default()
         },
         CheckConfig {
-            methods: "POST".into(),
+            methods: Methods::Post,
             ..CheckConfig::default()
         },
         CheckConfig {
@@ -233,7 +235,7 @@ on_both_backends! {
         assert_eq!(kinds(&results), ["start:0", "success:0", "start:0", "fail:0"]);
         let pings = app.pings(&check).await;
         let mut logged: Vec<(i64, String, Option<i64>)> =
-            pings.into_iter().map(|p| (p.n, p.kind, p.duration_ms)).collect();
+            pings.into_iter().map(|p| (p.n, p.kind.as_str().to_string(), p.duration_ms)).collect();
         logged.sort();
         assert_eq!(
             logged,
@@ -245,7 +247,7 @@ on_both_backends! {
             ]
         );
         let row = app.reload(&check).await;
-        assert_eq!(row.status, "down");
+        assert_eq!(row.status, Status::Down);
         assert_eq!(row.last_duration_ms, Some(7_000));
     }
 }

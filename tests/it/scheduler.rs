@@ -2,6 +2,8 @@
 
 use crate::helpers::TestApp;
 use chrono::{TimeDelta, TimeZone, Utc};
+use overdue::domain::check::Status;
+use overdue::domain::schedule::ScheduleKind;
 use overdue::jobs::scheduler::Scheduler;
 use overdue::store::checks::{self, CheckConfig};
 use overdue::store::{Db, Ts};
@@ -28,7 +30,7 @@ on_both_backends! {
 
         app.advance(86_400 + 3_599);
         assert_eq!(app.tick().await.flipped, 0, "still within the grace time");
-        assert_eq!(app.reload(&check).await.status, "up");
+        assert_eq!(app.reload(&check).await.status, Status::Up);
 
         app.advance(30);
         assert_eq!(app.tick().await.flipped, 1);
@@ -47,7 +49,7 @@ on_both_backends! {
 
     async fn cron_check_is_due_at_the_next_firing_plus_grace(app) {
         let project = app.project().await;
-        let spec = CheckConfig { kind: "cron".into(), schedule: "0 * * * *".into(), grace: 300, ..CheckConfig::default() };
+        let spec = CheckConfig { kind: ScheduleKind::Cron, schedule: "0 * * * *".into(), grace: 300, ..CheckConfig::default() };
         let check = app.check(&project, spec).await;
         app.clock.set(Utc.with_ymd_and_hms(2026, 3, 2, 10, 30, 0).unwrap());
         app.get(&format!("/ping/{}", check.uuid)).await;
@@ -64,7 +66,7 @@ on_both_backends! {
     async fn cron_check_in_riga_follows_local_nine_oclock_across_dst(app) {
         let project = app.project().await;
         let spec = CheckConfig {
-            kind: "cron".into(), schedule: "0 9 * * *".into(), tz: "Europe/Riga".into(), grace: 60,
+            kind: ScheduleKind::Cron, schedule: "0 9 * * *".into(), tz: "Europe/Riga".into(), grace: 60,
             ..CheckConfig::default()
         };
         let check = app.check(&project, spec).await;
@@ -88,10 +90,10 @@ on_both_backends! {
             let started = app.now();
             app.advance(59);
             app.tick().await;
-            assert_eq!(app.reload(&check).await.status, start_from);
+            assert_eq!(app.reload(&check).await.status.as_str(), start_from);
             app.advance(2);
             app.tick().await;
-            assert_eq!(app.reload(&check).await.status, "down", "from {start_from}");
+            assert_eq!(app.reload(&check).await.status, Status::Down, "from {start_from}");
             let flip = app.flips(&check).await.pop().unwrap();
             assert_eq!((flip.old_status.as_str(), flip.reason.as_str()), (start_from, "timeout"));
             assert_eq!(flip.created.0, started + secs(60));
@@ -115,7 +117,7 @@ on_both_backends! {
         app.advance(86_400 + 3_600 + 5);
         app.get(&format!("/ping/{}", check.uuid)).await;
         assert_eq!(app.tick().await.flipped, 0);
-        assert_eq!(app.reload(&check).await.status, "up");
+        assert_eq!(app.reload(&check).await.status, Status::Up);
     }
 
     async fn tick_handles_every_due_check_and_only_those(app) {
@@ -139,11 +141,11 @@ on_both_backends! {
         app.get(&format!("/ping/{}", check.uuid)).await;
         let paused = checks::pause(app.db(), &check.uuid, app.now()).await.unwrap().unwrap();
         assert_eq!((paused.status.as_str(), paused.alert_after), ("paused", None));
-        assert_eq!(checks::pause(app.db(), &check.uuid, app.now()).await.unwrap().unwrap().status, "paused");
+        assert_eq!(checks::pause(app.db(), &check.uuid, app.now()).await.unwrap().unwrap().status, Status::Paused);
         let resumed = checks::resume(app.db(), &check.uuid, app.now()).await.unwrap().unwrap().unwrap();
         assert_eq!((resumed.status.as_str(), resumed.last_ping), ("new", None));
         assert!(checks::resume(app.db(), &check.uuid, app.now()).await.unwrap().unwrap().is_err());
-        let flips: Vec<(String, String)> = app.flips(&check).await.into_iter().map(|f| (f.old_status, f.new_status)).collect();
+        let flips: Vec<(String, String)> = app.flips(&check).await.into_iter().map(|f| (f.old_status.as_str().to_string(), f.new_status.as_str().to_string())).collect();
         assert_eq!(flips, [("new".into(), "up".into()), ("up".into(), "paused".into()), ("paused".into(), "new".into())]);
         assert!(app.outbox(&check).await.is_empty());
     }
@@ -156,15 +158,15 @@ on_both_backends! {
         let job = tokio::spawn(Scheduler::new(&app.state).run(cancel.clone()));
         app.advance(121);
         // The loop polls at least once a second; give it ample time on a loaded machine.
-        let mut status = String::new();
+        let mut status = Status::New;
         for _ in 0..100 {
             status = app.reload(&check).await.status;
-            if status == "down" {
+            if status == Status::Down {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        assert_eq!(status, "down");
+        assert_eq!(status, Status::Down);
         cancel.cancel();
         job.await.expect("scheduler loop stops when cancelled");
     }

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, TimeDelta, Utc};
-use overdue::domain::channel_config::ChannelConfig;
+use overdue::domain::channel_config::{ChannelConfig, ChannelKind};
 use overdue::store::channels::{self, ChannelFields};
 use overdue::store::{Db, Ts, checks, projects, users};
 use serde_json::json;
@@ -215,12 +215,12 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let mut channel_id = None;
     if let Some(url) = &args.channel_url {
         let config = ChannelConfig::parse(
-            "webhook",
+            ChannelKind::Webhook,
             &json!({"method_down": "POST", "url_down": url, "body_down": "$NAME is $STATUS"}),
         )
         .map_err(|e| anyhow::anyhow!("webhook config: {}", e.0))?;
         let fields = ChannelFields {
-            kind: "webhook".into(),
+            kind: ChannelKind::Webhook,
             name: "bench sink".into(),
             config: config.to_json().to_string(),
             notify_up: false,

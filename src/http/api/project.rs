@@ -28,7 +28,7 @@ pub async fn list_channels(
 
 /// A channel as the API shows it: secrets masked.
 fn channel_json(row: &ChannelRow) -> Value {
-    let config = ChannelConfig::from_stored(&row.kind, &row.config)
+    let config = ChannelConfig::from_stored(row.kind, &row.config)
         .map(|c| c.to_masked_json())
         .unwrap_or(Value::Null);
     json!({

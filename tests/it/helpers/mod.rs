@@ -11,6 +11,7 @@ pub use db::{Backend, RawPool, TestDb};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use overdue::clock::TestClock;
 use overdue::config::Config;
+use overdue::domain::channel_config::ChannelKind;
 use overdue::jobs::notifier::Notifier;
 use overdue::jobs::scheduler::{Scheduler, TickReport};
 use overdue::server::{self, Roles, Running};
@@ -250,7 +251,7 @@ impl TestApp {
         config: serde_json::Value,
     ) -> channels::ChannelRow {
         let fields = channels::ChannelFields {
-            kind: kind.into(),
+            kind: ChannelKind::parse(kind).unwrap(),
             name: name.into(),
             config: config.to_string(),
             notify_up: true,

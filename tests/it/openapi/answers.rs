@@ -3,6 +3,7 @@
 
 use super::spec::{Api, Body, Spec};
 use crate::helpers::{Backend, TestApp};
+use overdue::domain::channel_config::ChannelKind;
 use overdue::store::channels::{self, ChannelFields};
 use serde_json::{Value, json};
 
@@ -78,7 +79,7 @@ async fn answers_match(app: &TestApp) {
     let bad = json!({"kind": "email", "config": {"address": "nope"}}).to_string();
     assert_eq!(api.post(channels, channels, rw, Raw(&bad)).await.0, 400);
     let fields = ChannelFields {
-        kind: "webhook".into(),
+        kind: ChannelKind::Webhook,
         name: "legacy".into(),
         config: "{}".into(),
         notify_up: true,

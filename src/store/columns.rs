@@ -1,0 +1,59 @@
+//! How the domain's enums are read from their text columns: each decodes here once, so
+//! no code outside the store compares a status or a kind as a string. Rows name these
+//! with `#[sqlx(try_from = "String")]`; writes bind `as_str()`.
+
+use crate::domain::channel_config::ChannelKind;
+use crate::domain::check::Status;
+use crate::domain::check_config::Methods;
+use crate::domain::ping::PingKind;
+use crate::domain::schedule::ScheduleKind;
+
+/// A column held a value the code does not know: a row written by a newer version, or
+/// edited by hand.
+#[derive(Debug, thiserror::Error)]
+#[error("unexpected {column} {value:?} in the database")]
+pub struct UnknownValue {
+    column: &'static str,
+    value: String,
+}
+
+macro_rules! text_column {
+    ($type:ty, $column:literal, $parse:expr) => {
+        impl TryFrom<String> for $type {
+            type Error = UnknownValue;
+
+            fn try_from(value: String) -> Result<Self, UnknownValue> {
+                let parse: fn(&str) -> Option<$type> = $parse;
+                parse(&value).ok_or(UnknownValue {
+                    column: $column,
+                    value,
+                })
+            }
+        }
+    };
+}
+
+text_column!(ChannelKind, "channel kind", |s| ChannelKind::parse(s).ok());
+text_column!(Status, "check status", Status::parse);
+text_column!(PingKind, "ping kind", PingKind::parse);
+text_column!(ScheduleKind, "schedule kind", ScheduleKind::parse);
+text_column!(Methods, "allowed methods", Methods::parse);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_values_decode_and_unknown_ones_are_named_in_the_error() {
+        assert_eq!(Status::try_from("down".to_string()).unwrap(), Status::Down);
+        assert_eq!(
+            ChannelKind::try_from("serverchan".to_string()).unwrap(),
+            ChannelKind::ServerChan
+        );
+        let e = Status::try_from("sideways".to_string()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unexpected check status \"sideways\" in the database"
+        );
+    }
+}
