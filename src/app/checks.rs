@@ -1,11 +1,11 @@
 //! Creating, upserting and changing checks.
 
 use super::Error;
-use crate::domain::check_config::CheckConfig;
 use crate::domain::check_update::CheckUpdate;
 use crate::state::AppState;
-use crate::store::checks::{self, CheckRow};
-use crate::store::{Tx, channels, projects};
+use crate::store::check_edits::{self, Edit, Upserted};
+use crate::store::checks::CheckRow;
+use crate::store::channels;
 
 /// Whether [`create`] made a new check or found one that `unique` matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,72 +24,45 @@ pub async fn create(
     update: &CheckUpdate,
     api_version: u8,
 ) -> Result<(CheckRow, Saved), Error> {
-    let selection = channel_selection(app, project_id, update).await?;
-    let mut tx = app.db.begin_write().await?;
-    let existing = if update.unique_fields_present() {
-        checks::list_by_project_tx(&mut tx, project_id)
-            .await?
-            .into_iter()
-            .find(|row| update.matches_unique(&row.config()))
-    } else {
-        None
+    let channels = channel_selection(app, project_id, update).await?;
+    let apply = |config: &mut _| update.apply(config, api_version);
+    let matches = |config: &_| update.matches_unique(config);
+    let edit = Edit {
+        apply: &apply,
+        channels: channels.as_deref(),
     };
-    let (row, saved) = match existing {
-        Some(row) => (
-            apply(&mut tx, row, update, api_version).await?,
-            Saved::Updated,
-        ),
-        None => {
-            let owner = projects::owner_of(&mut tx, project_id).await?;
-            if checks::count_owned_by(&mut tx, owner).await? >= app.config.check_limit {
-                return Err(Error::Limit("checks limit exceeded"));
-            }
-            let mut config = CheckConfig::default();
-            update.apply(&mut config, api_version);
-            let row = checks::create(&mut tx, project_id, &config, false, app.clock.now()).await?;
-            (row, Saved::Created)
-        }
-    };
-    if let Some(ids) = &selection {
-        checks::set_channels(&mut tx, row.id, ids).await?;
+    let upserted = check_edits::upsert(
+        &app.db,
+        project_id,
+        update.unique_fields_present().then_some(&matches),
+        edit,
+        app.config.check_limit,
+        app.clock.now(),
+    )
+    .await?;
+    match upserted {
+        Upserted::Created(row) => Ok((row, Saved::Created)),
+        Upserted::Updated(row) => Ok((row, Saved::Updated)),
+        Upserted::LimitReached => Err(Error::Limit("checks limit exceeded")),
     }
-    tx.commit().await?;
-    Ok((row, saved))
 }
 
-/// Applies an update to a check of the project.
+/// Applies an update to a check.
 pub async fn update(
     app: &AppState,
     check: &CheckRow,
     update: &CheckUpdate,
     api_version: u8,
 ) -> Result<CheckRow, Error> {
-    let selection = channel_selection(app, check.project_id, update).await?;
-    let mut tx = app.db.begin_write().await?;
-    // Locked again: it may have been deleted since the caller found it.
-    let row = checks::lock_by_id(&mut tx, check.id)
+    let channels = channel_selection(app, check.project_id, update).await?;
+    let apply = |config: &mut _| update.apply(config, api_version);
+    let edit = Edit {
+        apply: &apply,
+        channels: channels.as_deref(),
+    };
+    check_edits::edit(&app.db, check.id, edit)
         .await?
-        .ok_or(Error::NotFound)?;
-    let row = apply(&mut tx, row, update, api_version).await?;
-    if let Some(ids) = &selection {
-        checks::set_channels(&mut tx, row.id, ids).await?;
-    }
-    tx.commit().await?;
-    Ok(row)
-}
-
-async fn apply(
-    tx: &mut Tx,
-    row: CheckRow,
-    update: &CheckUpdate,
-    api_version: u8,
-) -> Result<CheckRow, Error> {
-    let mut config = row.config();
-    if update.apply(&mut config, api_version) {
-        Ok(checks::save_config(tx, row.id, &config).await?)
-    } else {
-        Ok(row)
-    }
+        .ok_or(Error::NotFound)
 }
 
 /// The channel ids an update's `channels` field selects, if it has one.

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub mod badges;
 pub mod channels;
 pub mod check_cache;
+pub mod check_edits;
 pub mod checks;
 mod columns;
 pub mod deadlines;
