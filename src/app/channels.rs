@@ -5,7 +5,7 @@ use crate::domain::channel_config::{ChannelConfig, ChannelKind};
 use crate::notify::notice::ChannelRef;
 use crate::notify::{self, Notice};
 use crate::state::AppState;
-use crate::store::channels::{self, ChannelFields, ChannelRow};
+use crate::store::channels::{self, Channel, ChannelFields};
 use crate::store::projects;
 use serde_json::Value;
 
@@ -30,7 +30,7 @@ pub async fn create(
     app: &AppState,
     project_id: i64,
     input: &ChannelInput,
-) -> Result<ChannelRow, Error> {
+) -> Result<Channel, Error> {
     let fields = fields(app, input, None)?;
     Ok(channels::create(&app.db, project_id, &fields, app.clock.now()).await?)
 }
@@ -38,9 +38,9 @@ pub async fn create(
 /// Changes a channel; fields the input leaves out keep their values.
 pub async fn update(
     app: &AppState,
-    channel: &ChannelRow,
+    channel: &Channel,
     input: &ChannelInput,
-) -> Result<ChannelRow, Error> {
+) -> Result<Channel, Error> {
     let fields = fields(app, input, Some(channel))?;
     channels::update(&app.db, channel.id, &fields).await?;
     channels::find_by_uuid(&app.db, &channel.uuid)
@@ -52,7 +52,7 @@ pub async fn update(
 fn fields(
     app: &AppState,
     input: &ChannelInput,
-    current: Option<&ChannelRow>,
+    current: Option<&Channel>,
 ) -> Result<ChannelFields, Error> {
     let kind = match (&input.kind, current) {
         (Some(kind), _) => ChannelKind::parse(kind).map_err(|e| Error::Invalid(e.to_string()))?,
@@ -103,7 +103,7 @@ fn invalid(problem: &str) -> Error {
 /// Sends a test notification through a channel now, the way real ones go, without
 /// retrying, and records the outcome on the channel. `Ok(Err(message))` carries what the
 /// channel answered when the send failed.
-pub async fn send_test(app: &AppState, channel: &ChannelRow) -> Result<Result<(), String>, Error> {
+pub async fn send_test(app: &AppState, channel: &Channel) -> Result<Result<(), String>, Error> {
     let config = ChannelConfig::from_stored(channel.kind, &channel.config).map_err(|e| {
         anyhow::anyhow!(
             "stored config of channel {} does not parse: {}",

@@ -3,9 +3,9 @@
 use super::Error;
 use crate::domain::check_update::CheckUpdate;
 use crate::state::AppState;
+use crate::store::channels;
 use crate::store::check_edits::{self, Edit, Upserted};
 use crate::store::checks::CheckRow;
-use crate::store::channels;
 
 /// Whether [`create`] made a new check or found one that `unique` matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

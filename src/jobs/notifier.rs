@@ -10,7 +10,7 @@ use crate::notify::notice::{BODY_CAP, ChannelRef, CheckInfo, LastPing, schedule_
 use crate::notify::{self, Notice, SendError, Senders, email, wecom};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::channels::{self, ChannelRow};
+use crate::store::channels::{self, Channel};
 use crate::store::outbox::{self, Claimed, Outcome};
 use crate::views::{CheckView, Viewer};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -210,7 +210,7 @@ impl Notifier {
     /// Records an attempt's result on its rows and on the channel.
     async fn settle(
         &self,
-        channel: &ChannelRow,
+        channel: &Channel,
         rows: &[Claimed],
         (result, started, ms): (Result<(), SendError>, DateTime<Utc>, i64),
     ) -> Result<Vec<Outcome>, StoreError> {
@@ -267,7 +267,7 @@ impl Notifier {
 
     /// Disables a channel that can never work as configured, and emails the project's
     /// owners and managers what broke and how to fix it.
-    async fn disable(&self, channel: &ChannelRow, error: &str) -> Result<(), StoreError> {
+    async fn disable(&self, channel: &Channel, error: &str) -> Result<(), StoreError> {
         if !channels::disable(&self.state.db, channel.id, error).await? {
             return Ok(()); // Someone else got there first and told them.
         }
@@ -309,11 +309,7 @@ impl Notifier {
     }
 
     /// Builds the notice for one outbox row; `None` if its check is gone.
-    async fn notice(
-        &self,
-        channel: &ChannelRow,
-        row: &Claimed,
-    ) -> Result<Option<Notice>, StoreError> {
+    async fn notice(&self, channel: &Channel, row: &Claimed) -> Result<Option<Notice>, StoreError> {
         let Some(parts) = outbox::notice_parts(&self.state.db, row.check_id, row.flip_id).await?
         else {
             return Ok(None);
@@ -333,7 +329,7 @@ impl Notifier {
                 .unwrap_or_default();
         let flip = &parts.flip;
         let downtime = (flip.new_status == Status::Up)
-            .then(|| parts.went_down.map(|d| (flip.created.0 - d).num_seconds()))
+            .then(|| parts.went_down.map(|d| (flip.created - d).num_seconds()))
             .flatten();
         Ok(Some(Notice {
             channel: ChannelRef {
@@ -363,13 +359,13 @@ impl Notifier {
             status: row.status,
             old_status: flip.old_status,
             reason: flip.reason.clone(),
-            at: flip.created.0,
+            at: flip.created,
             downtime,
             run_overdue: flip.reason == "timeout"
-                && check.last_start.is_some_and(|s| s.0 < flip.created.0),
+                && check.last_start.is_some_and(|s| s.0 < flip.created),
             last_ping: parts.last_ping.map(|p| LastPing {
                 kind: p.kind,
-                at: p.created.0,
+                at: p.created,
                 remote_addr: p.remote_addr,
                 exit_status: p.exit_status,
                 body: p

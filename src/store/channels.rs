@@ -3,27 +3,10 @@
 use super::{Db, Ts, Tx, on_pool, on_tx};
 use crate::domain::channel_config::ChannelKind;
 use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
+pub use crate::domain::records::Channel;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ChannelRow {
-    pub id: i64,
-    pub uuid: String,
-    pub project_id: i64,
-    #[sqlx(try_from = "String")]
-    pub kind: ChannelKind,
-    pub name: String,
-    pub config: String,
-    pub notify_up: bool,
-    pub notify_down: bool,
-    pub disabled: bool,
-    pub last_error: Option<String>,
-    pub created: Ts,
-    /// The secret in the channel's unsubscribe link.
-    pub token: String,
-}
 
 macro_rules! select_channels {
     ($rest:literal) => {
@@ -36,20 +19,20 @@ macro_rules! select_channels {
 }
 
 /// A project's channels, oldest first.
-pub async fn list(db: &Db, project_id: i64) -> Result<Vec<ChannelRow>, StoreError> {
+pub async fn list(db: &Db, project_id: i64) -> Result<Vec<Channel>, StoreError> {
     const SQL: &str = select_channels!("where project_id = $1 order by id");
-    on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(project_id).fetch_all(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Channel>(SQL).bind(project_id).fetch_all(p).await)
 }
 
 /// A project's channels, inside a transaction.
-pub async fn list_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<ChannelRow>, StoreError> {
+pub async fn list_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<Channel>, StoreError> {
     const SQL: &str = select_channels!("where project_id = $1 order by id");
-    on_tx!(tx, c => sqlx::query_as::<_, ChannelRow>(SQL).bind(project_id).fetch_all(c).await)
+    on_tx!(tx, c => sqlx::query_as::<_, Channel>(SQL).bind(project_id).fetch_all(c).await)
 }
 
-pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ChannelRow>, StoreError> {
+pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<Channel>, StoreError> {
     const SQL: &str = select_channels!("where uuid = $1");
-    on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(uuid).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Channel>(SQL).bind(uuid).fetch_optional(p).await)
 }
 
 /// The fields of a channel its owner sets.
@@ -68,12 +51,12 @@ pub async fn create(
     project_id: i64,
     fields: &ChannelFields,
     now: DateTime<Utc>,
-) -> Result<ChannelRow, StoreError> {
+) -> Result<Channel, StoreError> {
     const INSERT: &str = "insert into channels (uuid, project_id, kind, name, config, notify_up, \
                           notify_down, created, token) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                           returning id, uuid, project_id, kind, name, config, notify_up, \
                           notify_down, disabled, last_error, created, token";
-    on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(INSERT)
+    on_pool!(db, p => sqlx::query_as::<_, Channel>(INSERT)
         .bind(Uuid::new_v4().to_string()).bind(project_id).bind(fields.kind.as_str()).bind(&fields.name)
         .bind(&fields.config).bind(fields.notify_up).bind(fields.notify_down).bind(Ts(now))
         .bind(Uuid::new_v4().simple().to_string())
@@ -117,9 +100,9 @@ pub async fn assign(db: &Db, check_id: i64, channel_id: i64) -> Result<(), Store
     on_pool!(db, p => sqlx::query(SQL).bind(check_id).bind(channel_id).execute(p).await.map(|_| ()))
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<ChannelRow>, StoreError> {
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Channel>, StoreError> {
     const SQL: &str = select_channels!("where id = $1");
-    on_pool!(db, p => sqlx::query_as::<_, ChannelRow>(SQL).bind(id).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Channel>(SQL).bind(id).fetch_optional(p).await)
 }
 
 /// Records the outcome of a delivery on the channel: when it last notified, and the
@@ -150,7 +133,7 @@ pub async fn unsubscribe(db: &Db, uuid: &str, token: &str) -> Result<bool, Store
 
 /// Resolves a `channels` field (`*`, `""`, or uuids and names) against a project's
 /// channels into channel ids, or the message saying which identifier is wrong.
-pub fn select(spec: &str, available: &[ChannelRow]) -> Result<Vec<i64>, String> {
+pub fn select(spec: &str, available: &[Channel]) -> Result<Vec<i64>, String> {
     let named: Vec<NamedChannel> = available
         .iter()
         .map(|c| NamedChannel {

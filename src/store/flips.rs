@@ -2,7 +2,7 @@
 
 use super::{Db, Ts, Tx, on_pool, on_tx};
 use crate::domain::check::Flip;
-use crate::domain::check::Status;
+pub use crate::domain::records::RecordedFlip;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
@@ -30,26 +30,15 @@ pub async fn record(tx: &mut Tx, check_id: i64, flip: &Flip) -> Result<u64, Stor
         .execute(c).await.map(|r| r.rows_affected()))
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FlipRow {
-    pub id: i64,
-    pub created: Ts,
-    #[sqlx(try_from = "String")]
-    pub old_status: Status,
-    #[sqlx(try_from = "String")]
-    pub new_status: Status,
-    pub reason: String,
-}
-
 /// A check's flips since `since` (inclusive), oldest first.
 pub async fn list(
     db: &Db,
     check_id: i64,
     since: DateTime<Utc>,
-) -> Result<Vec<FlipRow>, StoreError> {
+) -> Result<Vec<RecordedFlip>, StoreError> {
     const SQL: &str = "select id, created, old_status, new_status, reason from flips \
                        where check_id = $1 and created >= $2 order by created, id";
-    on_pool!(db, p => sqlx::query_as::<_, FlipRow>(SQL).bind(check_id).bind(Ts(since)).fetch_all(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, RecordedFlip>(SQL).bind(check_id).bind(Ts(since)).fetch_all(p).await)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -78,11 +67,11 @@ pub async fn list_between(
     check_id: i64,
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
-) -> Result<Vec<FlipRow>, StoreError> {
+) -> Result<Vec<RecordedFlip>, StoreError> {
     const SQL: &str = "select id, created, old_status, new_status, reason from flips \
                        where check_id = $1 and ($2 is null or created >= $2) \
                        and ($3 is null or created < $3) order by id desc";
-    on_pool!(db, p => sqlx::query_as::<_, FlipRow>(SQL)
+    on_pool!(db, p => sqlx::query_as::<_, RecordedFlip>(SQL)
         .bind(check_id).bind(start.map(Ts)).bind(end.map(Ts))
         .fetch_all(p).await)
 }

@@ -24,6 +24,7 @@ pub mod ping_writer;
 pub mod pings;
 pub mod projects;
 pub mod pruning;
+mod records;
 pub mod ts;
 pub mod users;
 pub mod wal;

@@ -3,10 +3,9 @@
 //! worker claims the row again: delivery is at least once.
 
 use super::checks::{CheckRow, check_columns};
-use super::flips::FlipRow;
-use super::pings::PingRow;
 use super::{Db, Pool, Ts, on_pool};
 use crate::domain::check::Status;
+pub use crate::domain::records::{DeliveryAttempt, LoggedPing, Notification, RecordedFlip};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
@@ -135,10 +134,10 @@ pub async fn record_attempt(
 pub struct NoticeParts {
     pub check: CheckRow,
     pub project: String,
-    pub flip: FlipRow,
+    pub flip: RecordedFlip,
     /// When the check last went down before this flip (for an up flip's downtime).
     pub went_down: Option<DateTime<Utc>>,
-    pub last_ping: Option<PingRow>,
+    pub last_ping: Option<LoggedPing>,
 }
 
 /// Loads what a notification needs; `None` if its check is gone.
@@ -161,12 +160,12 @@ pub async fn notice_parts(
         return Ok(None);
     };
     let project = on_pool!(db, p => sqlx::query_scalar::<_, String>(PROJECT).bind(check_id).fetch_one(p).await)?;
-    let Some(flip) = on_pool!(db, p => sqlx::query_as::<_, FlipRow>(FLIP).bind(flip_id).fetch_optional(p).await)?
+    let Some(flip) = on_pool!(db, p => sqlx::query_as::<_, RecordedFlip>(FLIP).bind(flip_id).fetch_optional(p).await)?
     else {
         return Ok(None);
     };
     let went_down = on_pool!(db, p => sqlx::query_scalar::<_, Option<Ts>>(DOWN).bind(check_id).bind(flip_id).fetch_one(p).await)?;
-    let last_ping = on_pool!(db, p => sqlx::query_as::<_, PingRow>(PING).bind(check_id).bind(flip.created).fetch_optional(p).await)?;
+    let last_ping = on_pool!(db, p => sqlx::query_as::<_, LoggedPing>(PING).bind(check_id).bind(Ts(flip.created)).fetch_optional(p).await)?;
     Ok(Some(NoticeParts {
         check,
         project,
@@ -203,40 +202,19 @@ pub async fn prune_rate_windows(db: &Db, before: DateTime<Utc>) -> Result<(), St
     on_pool!(db, p => sqlx::query("delete from rate_windows where window_start < $1").bind(Ts(before)).execute(p).await.map(|_| ()))
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct NotificationRow {
-    pub id: i64,
-    pub channel_uuid: String,
-    pub status: String,
-    pub state: String,
-    pub created: Ts,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub done_at: Option<Ts>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AttemptRow {
-    pub notification_id: i64,
-    pub started: Ts,
-    pub duration_ms: i64,
-    pub ok: bool,
-    pub error: Option<String>,
-}
-
 /// A check's notifications, newest first, with their attempts.
 pub async fn for_check(
     db: &Db,
     check_id: i64,
     limit: i64,
-) -> Result<(Vec<NotificationRow>, Vec<AttemptRow>), StoreError> {
+) -> Result<(Vec<Notification>, Vec<DeliveryAttempt>), StoreError> {
     const ROWS: &str = "select n.id, ch.uuid as channel_uuid, n.status, n.state, n.created, n.attempts, \
                         n.last_error, n.done_at from notifications n join channels ch on ch.id = n.channel_id \
                         where n.check_id = $1 order by n.id desc limit $2";
     const ATTEMPTS: &str = "select a.notification_id, a.started, a.duration_ms, a.ok, a.error \
                             from notification_attempts a join notifications n on n.id = a.notification_id \
                             where n.check_id = $1 order by a.id";
-    let rows = on_pool!(db, p => sqlx::query_as::<_, NotificationRow>(ROWS).bind(check_id).bind(limit).fetch_all(p).await)?;
-    let attempts = on_pool!(db, p => sqlx::query_as::<_, AttemptRow>(ATTEMPTS).bind(check_id).fetch_all(p).await)?;
+    let rows = on_pool!(db, p => sqlx::query_as::<_, Notification>(ROWS).bind(check_id).bind(limit).fetch_all(p).await)?;
+    let attempts = on_pool!(db, p => sqlx::query_as::<_, DeliveryAttempt>(ATTEMPTS).bind(check_id).fetch_all(p).await)?;
     Ok((rows, attempts))
 }

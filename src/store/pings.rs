@@ -4,6 +4,7 @@ use super::checks::{self, CheckConfig, CheckRow};
 use super::{Db, Ts, Tx, channels, on_pool, on_tx, projects};
 use crate::domain::check::{PingOutcome, on_ping};
 use crate::domain::ping::{PingAction, PingKind, classify};
+pub use crate::domain::records::LoggedPing;
 use crate::store::StoreError;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
@@ -242,27 +243,11 @@ async fn insert(
         .execute(c).await.map(|_| ()))
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PingRow {
-    pub n: i64,
-    pub created: Ts,
-    #[sqlx(try_from = "String")]
-    pub kind: PingKind,
-    pub exit_status: Option<i64>,
-    pub rid: Option<String>,
-    pub remote_addr: Option<String>,
-    pub scheme: String,
-    pub method: String,
-    pub ua: String,
-    pub body: Option<Vec<u8>>,
-    pub duration_ms: Option<i64>,
-}
-
 /// A check's most recent pings, newest first.
-pub async fn recent(db: &Db, check_id: i64, limit: i64) -> Result<Vec<PingRow>, StoreError> {
+pub async fn recent(db: &Db, check_id: i64, limit: i64) -> Result<Vec<LoggedPing>, StoreError> {
     const SQL: &str = "select n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, \
                        body, duration_ms from pings where check_id = $1 order by n desc limit $2";
-    on_pool!(db, p => sqlx::query_as::<_, PingRow>(SQL).bind(check_id).bind(limit).fetch_all(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, LoggedPing>(SQL).bind(check_id).bind(limit).fetch_all(p).await)
 }
 
 /// How many pings of a check are stored.

@@ -1,6 +1,6 @@
 use super::time::iso_seconds;
 use crate::domain::check::Status;
-use crate::store::flips::FlipRow;
+use crate::domain::records::RecordedFlip;
 use serde::Serialize;
 
 /// A status change, as the API's flips list shows it.
@@ -12,9 +12,9 @@ pub struct FlipView {
 }
 
 impl FlipView {
-    pub fn new(flip: &FlipRow) -> Self {
+    pub fn new(flip: &RecordedFlip) -> Self {
         FlipView {
-            timestamp: iso_seconds(flip.created.0),
+            timestamp: iso_seconds(flip.created),
             up: i32::from(flip.new_status == Status::Up),
         }
     }

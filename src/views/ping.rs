@@ -1,5 +1,5 @@
 use super::time::iso_full;
-use crate::store::pings::PingRow;
+use crate::domain::records::LoggedPing;
 use serde::Serialize;
 
 /// A ping in a check's log.
@@ -25,16 +25,16 @@ pub struct PingView {
 
 impl PingView {
     /// `api_base` is the API root the links point into (`…/api/v3`).
-    pub fn new(ping: &PingRow, check_uuid: &str, api_base: &str) -> Self {
+    pub fn new(ping: &LoggedPing, check_uuid: &str, api_base: &str) -> Self {
         PingView {
             kind: ping.kind.as_str(),
-            date: iso_full(ping.created.0),
+            date: iso_full(ping.created),
             n: ping.n,
             scheme: ping.scheme.clone(),
             remote_addr: ping.remote_addr.clone(),
             method: ping.method.clone(),
             ua: ping.ua.clone(),
-            rid: ping.rid.clone(),
+            rid: ping.rid.map(|r| r.to_string()),
             #[allow(clippy::cast_precision_loss)] // durations are far below 2^52 ms
             duration: ping.duration_ms.map(|ms| (ms as f64 / 10.0).round() / 100.0),
             body_url: ping.body.as_ref().filter(|b| !b.is_empty()).map(|_| {

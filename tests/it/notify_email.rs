@@ -4,7 +4,7 @@
 
 use crate::helpers::smtp::{Mail, SmtpSink};
 use crate::helpers::{Backend, TestApp};
-use overdue::store::channels::{self, ChannelRow};
+use overdue::store::channels::{self, Channel};
 use overdue::store::checks::CheckRow;
 use overdue::store::outbox;
 use overdue::store::projects::CreatedProject;
@@ -37,7 +37,7 @@ async fn email_channel(
     project: &CreatedProject,
     check: &CheckRow,
     address: &str,
-) -> ChannelRow {
+) -> Channel {
     let channel = app
         .add_channel(
             project,
@@ -427,7 +427,7 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
     assert_eq!(queued[2].channel_id, other.id);
 }
 
-fn other_address(channel: &ChannelRow) -> String {
+fn other_address(channel: &Channel) -> String {
     let config: Value = serde_json::from_str(&channel.config).unwrap();
     config["address"].as_str().unwrap().to_string()
 }

@@ -3,9 +3,9 @@
 //! command ended without retrying it or disabling the channel.
 
 use crate::helpers::{Backend, TestApp};
-use overdue::store::channels::ChannelRow;
+use overdue::store::channels::Channel;
 use overdue::store::checks::CheckRow;
-use overdue::store::outbox::{self, NotificationRow};
+use overdue::store::outbox::{self, Notification};
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -56,7 +56,7 @@ async fn shell_channel(
     project: &CreatedProject,
     check: &CheckRow,
     config: Value,
-) -> ChannelRow {
+) -> Channel {
     let channel = app.add_channel(project, "shell", "restart", config).await;
     app.assign(check, &channel).await;
     channel
@@ -67,11 +67,11 @@ async fn ping(app: &TestApp, check: &CheckRow, suffix: &str) {
     assert_eq!(r.status(), 200, "ping {suffix}");
 }
 
-async fn all_notifications(app: &TestApp, check: &CheckRow) -> Vec<NotificationRow> {
+async fn all_notifications(app: &TestApp, check: &CheckRow) -> Vec<Notification> {
     outbox::for_check(app.db(), check.id, 100).await.unwrap().0
 }
 
-async fn latest(app: &TestApp, check: &CheckRow) -> NotificationRow {
+async fn latest(app: &TestApp, check: &CheckRow) -> Notification {
     all_notifications(app, check)
         .await
         .into_iter()

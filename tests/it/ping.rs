@@ -181,7 +181,7 @@ on_both_backends! {
         app.get(&format!("/ping/{}?rid={a}", check.uuid)).await;
         let row = app.reload(&check).await;
         assert_eq!((row.last_start, row.last_duration_ms), (None, Some(10_000)));
-        assert_eq!(app.last_ping(&check).await.rid.as_deref(), Some(a));
+        assert_eq!(app.last_ping(&check).await.rid.map(|r| r.to_string()).as_deref(), Some(a));
     }
 
     async fn fail_with_another_run_id_ends_the_run_without_a_duration(app) {
@@ -228,7 +228,7 @@ on_both_backends! {
         assert_eq!(app.get_text(&format!("/ping/{}?rid=12345", uuid::Uuid::new_v4())).await.0, 404);
         let upper = "6A3C2D4E-1B7F-4C8A-9D0E-2F1A3B4C5D6E";
         assert_eq!(app.get_text(&format!("/ping/{}/start?rid={upper}", check.uuid)).await.0, 200);
-        assert_eq!(app.last_ping(&check).await.rid.unwrap(), upper.to_lowercase());
+        assert_eq!(app.last_ping(&check).await.rid.unwrap().to_string(), upper.to_lowercase());
         assert_eq!(app.reload(&check).await.n_pings, 1);
     }
 

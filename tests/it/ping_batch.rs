@@ -147,11 +147,11 @@ on_both_backends! {
                 (&b.status, b.last_ping, b.last_start, &b.last_start_rid, b.last_duration_ms, b.alert_after, b.n_pings),
                 (&s.status, s.last_ping, s.last_start, &s.last_start_rid, s.last_duration_ms, s.alert_after, s.n_pings),
             );
-            let log = |rows: Vec<overdue::store::pings::PingRow>| {
+            let log = |rows: Vec<overdue::store::pings::LoggedPing>| {
                 rows.into_iter().map(|p| (p.n, p.created, p.kind, p.exit_status, p.rid, p.body, p.duration_ms, p.method)).collect::<Vec<_>>()
             };
             assert_eq!(log(app.pings(&b).await), log(app.pings(&s).await));
-            let flips = |rows: Vec<overdue::store::flips::FlipRow>| {
+            let flips = |rows: Vec<overdue::store::flips::RecordedFlip>| {
                 rows.into_iter().map(|f| (f.created, f.old_status, f.new_status, f.reason)).collect::<Vec<_>>()
             };
             assert_eq!(flips(app.flips(&b).await), flips(app.flips(&s).await));

@@ -38,7 +38,7 @@ on_both_backends! {
         assert_eq!((row.status.as_str(), row.alert_after), ("down", None));
         let flip = app.flips(&check).await.pop().unwrap();
         assert_eq!((flip.old_status.as_str(), flip.new_status.as_str(), flip.reason.as_str()), ("up", "down", "timeout"));
-        assert_eq!(flip.created.0, pinged + secs(86_400 + 3_600), "dated at the deadline, not when noticed");
+        assert_eq!(flip.created, pinged + secs(86_400 + 3_600), "dated at the deadline, not when noticed");
         let outbox = app.outbox(&check).await;
         assert_eq!(outbox.len(), 1);
         assert_eq!((outbox[0].channel_id, outbox[0].status.as_str(), outbox[0].flip_id), (channel, "down", flip.id));
@@ -60,7 +60,7 @@ on_both_backends! {
         assert_eq!(app.tick().await.flipped, 0);
         app.clock.set(deadline + secs(1));
         assert_eq!(app.tick().await.flipped, 1);
-        assert_eq!(app.flips(&check).await.pop().unwrap().created.0, deadline);
+        assert_eq!(app.flips(&check).await.pop().unwrap().created, deadline);
     }
 
     async fn cron_check_in_riga_follows_local_nine_oclock_across_dst(app) {
@@ -96,7 +96,7 @@ on_both_backends! {
             assert_eq!(app.reload(&check).await.status, Status::Down, "from {start_from}");
             let flip = app.flips(&check).await.pop().unwrap();
             assert_eq!((flip.old_status.as_str(), flip.reason.as_str()), (start_from, "timeout"));
-            assert_eq!(flip.created.0, started + secs(60));
+            assert_eq!(flip.created, started + secs(60));
         }
     }
 

@@ -134,7 +134,7 @@ pub async fn list_notifications(
                 .filter(|a| a.notification_id == n.id)
                 .map(|a| {
                     json!({
-                        "started": iso_full(a.started.0),
+                        "started": iso_full(a.started),
                         "duration_ms": a.duration_ms,
                         "ok": a.ok,
                         "error": a.error,
@@ -144,11 +144,11 @@ pub async fn list_notifications(
             json!({
                 "channel": n.channel_uuid,
                 "status": n.status,
-                "created": iso_full(n.created.0),
+                "created": iso_full(n.created),
                 "state": n.state,
                 "attempts": n.attempts,
                 "last_error": n.last_error,
-                "done": n.done_at.map(|t| iso_full(t.0)),
+                "done": n.done_at.map(iso_full),
                 "log": log,
             })
         })

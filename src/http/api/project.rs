@@ -6,7 +6,7 @@ use super::error::ApiError;
 use crate::app::{self, channels::ChannelInput};
 use crate::domain::channel_config::ChannelConfig;
 use crate::state::AppState;
-use crate::store::channels::{self, ChannelRow};
+use crate::store::channels::{self, Channel};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -27,7 +27,7 @@ pub async fn list_channels(
 }
 
 /// A channel as the API shows it: secrets masked.
-fn channel_json(row: &ChannelRow) -> Value {
+fn channel_json(row: &Channel) -> Value {
     let config = ChannelConfig::from_stored(row.kind, &row.config)
         .map(|c| c.to_masked_json())
         .unwrap_or(Value::Null);
@@ -86,7 +86,7 @@ pub async fn create_channel(
 }
 
 /// A channel of the caller's project: 404 if none, 403 if another project's.
-pub async fn find_channel(app: &AppState, auth: Auth, uuid: &str) -> Result<ChannelRow, ApiError> {
+pub async fn find_channel(app: &AppState, auth: Auth, uuid: &str) -> Result<Channel, ApiError> {
     let row = channels::find_by_uuid(&app.db, uuid)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -17,8 +17,8 @@ use overdue::jobs::scheduler::{Scheduler, TickReport};
 use overdue::server::{self, Roles, Running};
 use overdue::state::AppState;
 use overdue::store::checks::{self, CheckConfig, CheckRow};
-use overdue::store::flips::{self, FlipRow, QueuedNotification};
-use overdue::store::pings::{self, PingRow};
+use overdue::store::flips::{self, QueuedNotification, RecordedFlip};
+use overdue::store::pings::{self, LoggedPing};
 use overdue::store::projects::{self, CreatedProject};
 use overdue::store::{Db, channels, users};
 use std::sync::Arc;
@@ -249,7 +249,7 @@ impl TestApp {
         kind: &str,
         name: &str,
         config: serde_json::Value,
-    ) -> channels::ChannelRow {
+    ) -> channels::Channel {
         let fields = channels::ChannelFields {
             kind: ChannelKind::parse(kind).unwrap(),
             name: name.into(),
@@ -262,14 +262,14 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn assign(&self, check: &CheckRow, channel: &channels::ChannelRow) {
+    pub async fn assign(&self, check: &CheckRow, channel: &channels::Channel) {
         channels::assign(self.db(), check.id, channel.id)
             .await
             .unwrap();
     }
 
     /// The channel as stored now.
-    pub async fn reload_channel(&self, channel: &channels::ChannelRow) -> channels::ChannelRow {
+    pub async fn reload_channel(&self, channel: &channels::Channel) -> channels::Channel {
         channels::find_by_uuid(self.db(), &channel.uuid)
             .await
             .unwrap()
@@ -300,11 +300,11 @@ impl TestApp {
             .expect("check exists")
     }
 
-    pub async fn pings(&self, check: &CheckRow) -> Vec<PingRow> {
+    pub async fn pings(&self, check: &CheckRow) -> Vec<LoggedPing> {
         pings::recent(self.db(), check.id, 10_000).await.unwrap()
     }
 
-    pub async fn last_ping(&self, check: &CheckRow) -> PingRow {
+    pub async fn last_ping(&self, check: &CheckRow) -> LoggedPing {
         self.pings(check)
             .await
             .into_iter()
@@ -312,7 +312,7 @@ impl TestApp {
             .expect("a ping was stored")
     }
 
-    pub async fn flips(&self, check: &CheckRow) -> Vec<FlipRow> {
+    pub async fn flips(&self, check: &CheckRow) -> Vec<RecordedFlip> {
         flips::list(self.db(), check.id, DateTime::UNIX_EPOCH)
             .await
             .unwrap()

@@ -11,7 +11,7 @@ use crate::helpers::receiver::{Answer, Receiver, Request};
 use crate::helpers::smtp::{Mail, SmtpSink};
 use crate::helpers::{Backend, TestApp};
 use overdue::store::checks::CheckRow;
-use overdue::store::outbox::{self, NotificationRow};
+use overdue::store::outbox::{self, Notification};
 use serde_json::json;
 
 /// The app with ServerChan pointed at `receiver`, emails going to `sink`.
@@ -33,7 +33,7 @@ async fn ping(app: &TestApp, check: &CheckRow, suffix: &str, body: &str) {
 }
 
 /// The check's newest notification as stored.
-async fn latest(app: &TestApp, check: &CheckRow) -> NotificationRow {
+async fn latest(app: &TestApp, check: &CheckRow) -> Notification {
     let (rows, _) = outbox::for_check(app.db(), check.id, 10).await.unwrap();
     rows.into_iter().next().expect("a notification")
 }
