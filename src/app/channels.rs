@@ -113,7 +113,7 @@ pub async fn send_test(app: &AppState, channel: &Channel) -> Result<Result<(), S
     })?;
     let project = projects::name_of(&app.db, channel.project_id).await?;
     let target = ChannelRef {
-        uuid: channel.uuid.clone(),
+        uuid: channel.uuid.to_string(),
         name: channel.name.clone(),
         token: channel.token.clone(),
     };

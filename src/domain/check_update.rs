@@ -5,6 +5,7 @@
 use super::check_config::{CheckConfig, Methods};
 use super::schedule::{self, Schedule, ScheduleKind};
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 /// Fields that `unique` may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,7 +293,7 @@ pub enum ChannelSelection {
 /// A channel as `channels` can name it: by uuid or by exact name.
 pub struct NamedChannel<'a> {
     pub id: i64,
-    pub uuid: &'a str,
+    pub uuid: Uuid,
     pub name: &'a str,
 }
 
@@ -314,7 +315,7 @@ pub fn resolve_channels(
         }
         let matches: Vec<&NamedChannel> = available
             .iter()
-            .filter(|c| c.uuid == ident || c.name == ident)
+            .filter(|c| c.uuid.hyphenated().to_string() == ident || c.name == ident)
             .collect();
         match matches.as_slice() {
             [] => return Err(format!("invalid channel identifier: {ident}")),

@@ -1,5 +1,6 @@
 use super::*;
 use serde_json::json;
+use uuid::Uuid;
 
 fn parse_json(v: serde_json::Value) -> Result<CheckUpdate, String> {
     parse(v.as_object().unwrap(), 60).map_err(|e| e.to_string())
@@ -258,17 +259,17 @@ fn channel_identifiers_resolve_by_uuid_or_name() {
     let chans = [
         NamedChannel {
             id: 1,
-            uuid: "u-1",
+            uuid: Uuid::from_u128(1),
             name: "ops",
         },
         NamedChannel {
             id: 2,
-            uuid: "u-2",
+            uuid: Uuid::from_u128(2),
             name: "dup",
         },
         NamedChannel {
             id: 3,
-            uuid: "u-3",
+            uuid: Uuid::from_u128(3),
             name: "dup",
         },
     ];
@@ -278,7 +279,7 @@ fn channel_identifiers_resolve_by_uuid_or_name() {
         Ok(ChannelSelection::Ids(vec![]))
     );
     assert_eq!(
-        resolve_channels("ops,u-2", &chans),
+        resolve_channels("ops,00000000-0000-0000-0000-000000000002", &chans),
         Ok(ChannelSelection::Ids(vec![1, 2]))
     );
     assert_eq!(

@@ -11,7 +11,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct Channel {
     pub id: i64,
-    pub uuid: String,
+    pub uuid: Uuid,
     pub project_id: i64,
     pub kind: ChannelKind,
     pub name: String,

@@ -28,7 +28,7 @@ async fn confirm(
     State(app): State<AppState>,
     Path((uuid, token)): Path<(String, String)>,
 ) -> Response {
-    match channels::find_by_uuid(&app.db, &uuid).await {
+    match channels::find_by_uuid(&app.db, &uuid.parse().unwrap_or_default()).await {
         Ok(Some(c)) if c.kind == ChannelKind::Email && !c.token.is_empty() && c.token == token => {
             form().into_response()
         }

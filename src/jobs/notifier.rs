@@ -280,7 +280,7 @@ impl Notifier {
                 &project,
                 channel.kind,
                 &channel.name,
-                &channel.uuid,
+                &channel.uuid.to_string(),
                 error,
             ) {
                 Ok(message) => {
@@ -333,7 +333,7 @@ impl Notifier {
             .flatten();
         Ok(Some(Notice {
             channel: ChannelRef {
-                uuid: channel.uuid.clone(),
+                uuid: channel.uuid.to_string(),
                 name: channel.name.clone(),
                 token: channel.token.clone(),
             },

@@ -30,9 +30,9 @@ pub async fn list_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<Channel>, Store
     on_tx!(tx, c => sqlx::query_as::<_, Channel>(SQL).bind(project_id).fetch_all(c).await)
 }
 
-pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<Channel>, StoreError> {
+pub async fn find_by_uuid(db: &Db, uuid: &Uuid) -> Result<Option<Channel>, StoreError> {
     const SQL: &str = select_channels!("where uuid = $1");
-    on_pool!(db, p => sqlx::query_as::<_, Channel>(SQL).bind(uuid).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Channel>(SQL).bind(uuid.to_string()).fetch_optional(p).await)
 }
 
 /// The fields of a channel its owner sets.
@@ -138,7 +138,7 @@ pub fn select(spec: &str, available: &[Channel]) -> Result<Vec<i64>, String> {
         .iter()
         .map(|c| NamedChannel {
             id: c.id,
-            uuid: &c.uuid,
+            uuid: c.uuid,
             name: &c.name,
         })
         .collect();

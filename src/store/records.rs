@@ -51,7 +51,7 @@ where
 
 from_row!(Channel {
     id: plain,
-    uuid: plain,
+    uuid: text,
     project_id: plain,
     kind: text,
     name: plain,

@@ -55,6 +55,7 @@ async fn channel(app: &TestApp, p: &CreatedProject, name: &str) -> String {
         .await
         .unwrap()
         .uuid
+        .to_string()
 }
 
 fn uuid_of(check: &Value) -> String {

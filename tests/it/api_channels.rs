@@ -49,7 +49,7 @@ on_both_backends! {
             Some(json!({"config": config, "notify_up": false}))).await;
         assert_eq!(status, 200, "{changed}");
         assert_eq!((changed["config"]["url_down"].clone(), changed["notify_up"].clone()), (json!("https://hooks.example.com/v2/down"), json!(false)));
-        let row = overdue::store::channels::find_by_uuid(app.db(), &id).await.unwrap().unwrap();
+        let row = overdue::store::channels::find_by_uuid(app.db(), &id.parse().unwrap()).await.unwrap().unwrap();
         assert!(row.config.contains("shh-very-secret"), "the stored secret survived the round trip");
 
         let (status, deleted) = call(&app, Method::DELETE, &format!("/api/v3/channels/{id}"), &p.api_key, None).await;
@@ -88,7 +88,7 @@ on_both_backends! {
         }
         let (_, listed) = call(&app, Method::GET, "/api/v3/channels/", &theirs.api_key, None).await;
         assert_eq!(listed["channels"], json!([]));
-        assert!(overdue::store::channels::find_by_uuid(app.db(), id).await.unwrap().is_some());
+        assert!(overdue::store::channels::find_by_uuid(app.db(), &id.parse().unwrap()).await.unwrap().is_some());
         // v1 and v2 list channels but cannot create them.
         assert_eq!(call(&app, Method::POST, "/api/v1/channels/", &mine.api_key, Some(json!({}))).await.0, 405);
     }

@@ -40,7 +40,7 @@ async fn webhook(
     channels::assign(app.db(), check.id, channel.id)
         .await
         .unwrap();
-    channel.uuid
+    channel.uuid.to_string()
 }
 
 async fn notifications(app: &TestApp, p: &CreatedProject, check: &CheckRow) -> Vec<Value> {
@@ -144,7 +144,7 @@ on_both_backends! {
         let uuid = webhook(&app, &p, &check, &receiver, json!({})).await;
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
         assert_eq!(app.deliver().await.failed, 1);
-        let channel = channels::find_by_uuid(app.db(), &uuid).await.unwrap().unwrap();
+        let channel = channels::find_by_uuid(app.db(), &uuid.parse().unwrap()).await.unwrap().unwrap();
         assert!(channel.disabled);
         assert_eq!(channel.last_error.as_deref(), Some("Received status code 404"));
         app.advance(3600);
@@ -197,7 +197,7 @@ on_both_backends! {
         let report = overdue::jobs::notifier::Notifier::new(&guarded).unwrap().tick().await.unwrap();
         assert_eq!(report.failed, 1);
         assert_eq!(receiver.count(), 0, "no request reached the host");
-        let channel = channels::find_by_uuid(app.db(), &uuid).await.unwrap().unwrap();
+        let channel = channels::find_by_uuid(app.db(), &uuid.parse().unwrap()).await.unwrap().unwrap();
         assert_eq!(channel.last_error.as_deref(), Some("Connections to private IP addresses are not allowed"));
     }
 
@@ -234,7 +234,7 @@ on_both_backends! {
         let r = app.http.post(app.url(&format!("/api/v3/channels/{uuid}/test"))).header("X-Api-Key", &p.api_key).send().await.unwrap();
         assert_eq!((r.status().as_u16(), r.json::<Value>().await.unwrap()), (502, json!({"error": "Received status code 500"})));
         assert_eq!(receiver.count(), 2, "a test is not retried");
-        assert!(!channels::find_by_uuid(app.db(), &uuid).await.unwrap().unwrap().disabled);
+        assert!(!channels::find_by_uuid(app.db(), &uuid.parse().unwrap()).await.unwrap().unwrap().disabled);
     }
 }
 
@@ -304,7 +304,7 @@ async fn a_receiver_that_never_recovers_is_given_up() {
             log[0]["last_error"]
         );
         assert!(
-            !channels::find_by_uuid(app.db(), &uuid)
+            !channels::find_by_uuid(app.db(), &uuid.parse().unwrap())
                 .await
                 .unwrap()
                 .unwrap()

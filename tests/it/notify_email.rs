@@ -285,7 +285,7 @@ async fn a_refused_recipient_disables_the_channel_and_tells_the_owner(backend: B
         text.contains("The mail server refused the address"),
         "{text}"
     );
-    assert!(text.contains(&channel.uuid), "{text}");
+    assert!(text.contains(&channel.uuid.to_string()), "{text}");
 
     // Not retried, and later flips queue nothing for the disabled channel.
     app.advance(3600);
@@ -408,7 +408,7 @@ async fn the_unsubscribe_link_asks_first_and_then_disables_the_channel(backend: 
     let (rows, _) = outbox::for_check(app.db(), check.id, 10).await.unwrap();
     let dropped = rows
         .iter()
-        .find(|r| r.channel_uuid == channel.uuid)
+        .find(|r| r.channel_uuid == channel.uuid.to_string())
         .unwrap();
     assert_eq!(dropped.state, "failed");
     assert!(

@@ -87,7 +87,8 @@ pub async fn create_channel(
 
 /// A channel of the caller's project: 404 if none, 403 if another project's.
 pub async fn find_channel(app: &AppState, auth: Auth, uuid: &str) -> Result<Channel, ApiError> {
-    let row = channels::find_by_uuid(&app.db, uuid)
+    let uuid = uuid.parse().map_err(|_| ApiError::NotFound)?;
+    let row = channels::find_by_uuid(&app.db, &uuid)
         .await?
         .ok_or(ApiError::NotFound)?;
     if row.project_id == auth.project_id {

@@ -326,7 +326,7 @@ async fn wecom_test_notification_through_the_api(backend: Backend) {
         .unwrap();
     let shown: Value = r.json().await.unwrap();
     assert_eq!(shown["disabled"], false, "a test does not disable: {shown}");
-    let row = channels::find_by_uuid(app.db(), &id)
+    let row = channels::find_by_uuid(app.db(), &id.parse().unwrap())
         .await
         .unwrap()
         .unwrap();
