@@ -114,15 +114,10 @@ const MAX_BODY: usize = 10_000;
 const MAX_HEADER: usize = 1000;
 const MASK: &str = "********";
 
-/// A configuration problem; displays as the API's error text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A channel configuration the kind does not accept; displays as the API's error text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("json validation error: {0}")]
 pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "json validation error: {}", self.0)
-    }
-}
 
 fn bad<T>(message: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(message.into()))

@@ -43,17 +43,10 @@ pub struct CheckUpdate {
     pub unique: Option<Vec<UniqueField>>,
 }
 
-/// A validation failure; displays as the API's error text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A field the API does not accept, and why; displays as the API's error text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("json validation error: {0}")]
 pub struct ValidationError(pub String);
-
-impl std::fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "json validation error: {}", self.0)
-    }
-}
-
-impl std::error::Error for ValidationError {}
 
 fn fail<T>(field: &str, problem: &str) -> Result<T, ValidationError> {
     Err(ValidationError(format!("{field} {problem}")))

@@ -4,7 +4,6 @@ use super::cron::{CronError, CronSchedule};
 use super::oncalendar::{OnCalendarError, OnCalendarSchedule};
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use std::fmt;
 
 /// The largest period or grace time accepted: one year, as healthchecks.io allows.
 pub const MAX_TIMEOUT_SECS: i64 = 31_536_000;
@@ -115,24 +114,15 @@ impl ScheduleKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
+    #[error("not a valid cron expression: {0}")]
     Cron(CronError),
+    #[error("not a valid OnCalendar expression: {0}")]
     OnCalendar(OnCalendarError),
+    #[error("{0:?} is not a known IANA time zone")]
     UnknownTimeZone(String),
 }
-
-impl fmt::Display for ScheduleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ScheduleError::Cron(e) => write!(f, "not a valid cron expression: {e}"),
-            ScheduleError::OnCalendar(e) => write!(f, "not a valid OnCalendar expression: {e}"),
-            ScheduleError::UnknownTimeZone(tz) => write!(f, "{tz:?} is not a known IANA time zone"),
-        }
-    }
-}
-
-impl std::error::Error for ScheduleError {}
 
 /// Parses an IANA zone name. Legacy names that the tz database keeps as links
 /// (`Europe/Kiev`, `US/Eastern`) are accepted as the zone they point to.
