@@ -12,4 +12,5 @@ pub mod keys;
 pub mod oncalendar;
 pub mod ping;
 pub mod prometheus;
+pub mod run;
 pub mod schedule;
