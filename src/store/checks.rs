@@ -223,19 +223,6 @@ pub async fn lock_by_slug(
     )
 }
 
-/// Stores the state machine's result for a check and counts a ping; returns the ping's
-/// sequence number.
-pub async fn save_after_ping(tx: &mut Tx, id: i64, state: &CheckState) -> Result<i64, StoreError> {
-    const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
-                       last_start_rid = $5, last_duration_ms = $6, alert_after = $7, \
-                       n_pings = n_pings + 1 where id = $1 returning n_pings";
-    let rid = state.last_start_rid.map(|r| r.to_string());
-    on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL)
-        .bind(id).bind(state.status.as_str()).bind(opt(state.last_ping)).bind(opt(state.last_start))
-        .bind(rid).bind(state.last_duration.map(|d| d.num_milliseconds())).bind(opt(state.alert_after()))
-        .fetch_one(c).await)
-}
-
 /// Stores a locked check's runtime columns (a state change no ping caused: pause, resume).
 async fn save_state(tx: &mut Tx, row: &CheckRow) -> Result<(), StoreError> {
     const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
