@@ -13,4 +13,5 @@ pub mod oncalendar;
 pub mod ping;
 pub mod prometheus;
 pub mod records;
+pub mod run;
 pub mod schedule;

@@ -9,8 +9,7 @@ use crate::domain::ping::{
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::checks::{self, CheckConfig};
-use crate::store::ping_writer::{OwnedTarget, PingJob};
-use crate::store::pings::{AutoCreate, Recorded};
+use crate::store::intake::{AutoCreate, PingJob, Recorded, Target};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
@@ -75,7 +74,7 @@ async fn ping(
     };
     let query = Query::parse(query.as_deref().unwrap_or(""));
     let (target, action) = match parsed {
-        Parsed::Uuid(uuid, action) => (OwnedTarget::Uuid(uuid.to_string()), action),
+        Parsed::Uuid(uuid, action) => (Target::Uuid(uuid.to_string()), action),
         Parsed::Slug(ping_key, slug, action) => match ping::slug_shape(slug) {
             SlugShape::Valid => {
                 let create = match query.auto_create(config.min_timeout) {
@@ -84,7 +83,7 @@ async fn ping(
                 };
                 let (ping_key, slug) = (ping_key.to_string(), slug.to_string());
                 (
-                    OwnedTarget::Slug {
+                    Target::Slug {
                         ping_key,
                         slug,
                         create,
@@ -156,10 +155,10 @@ async fn ping(
     }
 }
 
-async fn exists(app: &AppState, target: &OwnedTarget) -> Result<bool, StoreError> {
+async fn exists(app: &AppState, target: &Target) -> Result<bool, StoreError> {
     match target {
-        OwnedTarget::Uuid(uuid) => Ok(checks::find_by_uuid(&app.db, uuid).await?.is_some()),
-        OwnedTarget::Slug { ping_key, slug, .. } => {
+        Target::Uuid(uuid) => Ok(checks::find_by_uuid(&app.db, uuid).await?.is_some()),
+        Target::Slug { ping_key, slug, .. } => {
             checks::exists_by_slug(&app.db, ping_key, slug).await
         }
     }

@@ -151,6 +151,18 @@ impl CheckRow {
             paused_until_resumed: self.manual_resume && self.status() == Status::Paused,
         }
     }
+
+    /// Puts a state of the state machine into the row's runtime columns: the one mapping
+    /// from [`CheckState`] to columns, used by every write of a check's state (pings,
+    /// pause and resume, a new schedule), so that a column cannot be forgotten in one.
+    pub fn set_state(&mut self, state: &CheckState) {
+        self.status = state.status;
+        self.last_ping = opt(state.last_ping);
+        self.last_start = opt(state.last_start);
+        self.last_start_rid = state.last_start_rid.map(|r| r.to_string());
+        self.last_duration_ms = state.last_duration.map(|d| d.num_milliseconds());
+        self.alert_after = opt(state.alert_after());
+    }
 }
 
 /// Creates a check in `project_id`; with `all_channels`, every channel of the project is
@@ -214,27 +226,13 @@ pub async fn lock_by_slug(
     )
 }
 
-/// Stores the state machine's result for a check and counts a ping; returns the ping's
-/// sequence number.
-pub async fn save_after_ping(tx: &mut Tx, id: i64, state: &CheckState) -> Result<i64, StoreError> {
+/// Stores a locked check's runtime columns (a state change no ping caused: pause, resume).
+async fn save_state(tx: &mut Tx, row: &CheckRow) -> Result<(), StoreError> {
     const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
-                       last_start_rid = $5, last_duration_ms = $6, alert_after = $7, \
-                       n_pings = n_pings + 1 where id = $1 returning n_pings";
-    let rid = state.last_start_rid.map(|r| r.to_string());
-    on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL)
-        .bind(id).bind(state.status.as_str()).bind(opt(state.last_ping)).bind(opt(state.last_start))
-        .bind(rid).bind(state.last_duration.map(|d| d.num_milliseconds())).bind(opt(state.alert_after()))
-        .fetch_one(c).await)
-}
-
-/// Stores a state change that no ping caused (pause, resume).
-async fn save_state(tx: &mut Tx, id: i64, state: &CheckState) -> Result<(), StoreError> {
-    const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
-                       last_start_rid = $5, alert_after = $6 where id = $1";
-    let rid = state.last_start_rid.map(|r| r.to_string());
+                       last_start_rid = $5, last_duration_ms = $6, alert_after = $7 where id = $1";
     on_tx!(tx, c => sqlx::query(SQL)
-        .bind(id).bind(state.status.as_str()).bind(opt(state.last_ping)).bind(opt(state.last_start))
-        .bind(rid).bind(opt(state.alert_after()))
+        .bind(row.id).bind(row.status.as_str()).bind(row.last_ping).bind(row.last_start)
+        .bind(&row.last_start_rid).bind(row.last_duration_ms).bind(row.alert_after)
         .execute(c).await.map(|_| ()))
 }
 
@@ -270,15 +268,15 @@ where
     F: FnOnce(&CheckState) -> Option<(CheckState, Flip)>,
 {
     let mut tx = db.begin_write().await?;
-    let Some(row) = lock_by_uuid(&mut tx, uuid).await? else {
+    let Some(mut row) = lock_by_uuid(&mut tx, uuid).await? else {
         return Ok(None);
     };
     let Some((state, flip)) = f(&row.state()) else {
         return Ok(Some((row, None)));
     };
-    save_state(&mut tx, row.id, &state).await?;
+    row.set_state(&state);
+    save_state(&mut tx, &row).await?;
     super::flips::record(&mut tx, row.id, &flip).await?;
-    let row = reload(&mut tx, row.id).await?;
     tx.commit().await?;
     Ok(Some((row, Some(flip))))
 }
@@ -372,11 +370,11 @@ pub async fn save_config(
         .bind(&config.failure_kw)
         .execute(c).await.map(|_| ()))?;
     let mut row = reload(tx, id).await?;
-    let alert_after = row.state().alert_after().map(Ts);
-    if alert_after != row.alert_after {
+    let before = row.alert_after;
+    row.set_state(&row.state());
+    if row.alert_after != before {
         const DEADLINE: &str = "update checks set alert_after = $2 where id = $1";
-        on_tx!(tx, c => sqlx::query(DEADLINE).bind(id).bind(alert_after).execute(c).await.map(|_| ()))?;
-        row.alert_after = alert_after;
+        on_tx!(tx, c => sqlx::query(DEADLINE).bind(id).bind(row.alert_after).execute(c).await.map(|_| ()))?;
     }
     Ok(row)
 }

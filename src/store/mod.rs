@@ -11,30 +11,23 @@ use std::time::Duration;
 
 pub mod badges;
 pub mod channels;
-pub mod check_cache;
 pub mod check_edits;
 pub mod checks;
 mod columns;
 pub mod deadlines;
 mod error;
 pub mod flips;
+pub mod intake;
 pub mod outbox;
-pub mod ping_batch;
-pub mod ping_writer;
 pub mod pings;
 pub mod projects;
 pub mod pruning;
 mod records;
 pub mod ts;
 pub mod users;
-pub mod wal;
 
 pub use error::StoreError;
 pub use ts::Ts;
-
-/// SQLite page cache of the ping writer's connection, in KiB (negative, as SQLite
-/// takes it): enough for the checks table and its indexes of a large installation.
-const PING_WRITER_CACHE: &str = "-32768";
 
 /// Runs `$body` with `$pool` bound to the live pool. The body is compiled once per
 /// backend, so it must be the same text for both.
@@ -111,7 +104,7 @@ impl Db {
                     // Without a limit the WAL file keeps its high-water size (hundreds of
                     // MB after a burst) although the database stays small.
                     .pragma("journal_size_limit", "67108864")
-                    .pragma("wal_autocheckpoint", wal::AUTOCHECKPOINT_PAGES)
+                    .pragma("wal_autocheckpoint", intake::wal::AUTOCHECKPOINT_PAGES)
                     .foreign_keys(true);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
@@ -146,35 +139,6 @@ impl Db {
         match &self.0 {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
-        }
-    }
-
-    /// The database handle for the ping writer. On SQLite, a connection of its own:
-    /// taken from the shared pool, each batch would land on whichever connection was
-    /// idle longest, whose page cache another connection's writes have made stale, and
-    /// SQLite would read every page it touches from the file again. A connection that
-    /// does the writing keeps its cache valid, and gets a larger one. On PostgreSQL,
-    /// the shared pool.
-    pub fn for_ping_writer(&self) -> Db {
-        match &self.0 {
-            Pool::Sqlite(pool) => {
-                let options = (*pool.connect_options())
-                    .clone()
-                    .pragma("cache_size", PING_WRITER_CACHE);
-                // The same connection for as long as it works: the writer's copy of the
-                // rows is checked with `data_version`, which only compares within one
-                // connection. It is replaced only after an error, which drops the copy.
-                Db(Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(1)
-                        .min_connections(0)
-                        .idle_timeout(None)
-                        .max_lifetime(None)
-                        .test_before_acquire(false)
-                        .connect_lazy_with(options),
-                ))
-            }
-            Pool::Postgres(_) => self.clone(),
         }
     }
 

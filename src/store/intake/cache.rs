@@ -1,20 +1,18 @@
-//! The SQLite ping writer's copy of the checks it wrote last, so that a batch of pings
-//! to checks it has seen needs no select.
+//! The SQLite writer's copy of the checks it wrote last, so that a batch of pings to
+//! checks it has seen needs no select.
 //!
 //! SQLite has one writer at a time, and this one writes almost everything. After its
 //! `begin immediate`, `pragma data_version` tells whether any other connection (the
 //! scheduler, the pruner, the API, another process) has committed since the writer's
 //! previous transaction; if so the copy is dropped. That value compares only within one
-//! connection, so the writer keeps its connection for as long as it works
-//! ([`super::Db::for_ping_writer`]); a connection is replaced only after an error, and an
-//! error drops the copy. The writer's own commits keep the copy current: rows are stored
-//! only after their transaction commits, and the copy is dropped whenever the writer
-//! changes checks another way (slug pings, the one-by-one path).
+//! connection, so the writer keeps its connection for as long as it works (see
+//! `writer_db`); a connection is replaced only after an error, and an error drops the
+//! copy. The writer's own commits keep the copy current: every check a batch pings (by
+//! uuid or by slug, created by it or not) is written by the batch's own statements, and
+//! its row is stored here only after the transaction commits.
 
-use super::Tx;
-use super::TxConn;
-use super::checks::CheckRow;
-use crate::store::StoreError;
+use crate::store::checks::CheckRow;
+use crate::store::{StoreError, Tx, TxConn};
 use std::collections::HashMap;
 
 /// Most rows kept (a few hundred bytes each); past it the copy starts over.

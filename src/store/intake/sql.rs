@@ -1,128 +1,35 @@
-//! Many pings to checks named by uuid, written with a handful of statements whatever
-//! their number: one select for all their checks (none for checks the SQLite writer
-//! already holds), the state machine applied in memory in arrival order, then one update
-//! for the checks and one insert for the pings (on SQLite, both in one round trip).
-//! (Flips are rare and written one by one.) This is what lets group commit save the
-//! database work, not only the commits.
+//! The statements of a batch, each one whatever the batch's size: one select for the
+//! checks named by uuid, one for the open starts of runs that overlap (only when a batch
+//! completes such a run), then one update for the checks and one insert for the pings (on
+//! SQLite, both in one round trip). The lists go in as JSON unpacked by `jsonb_each` on
+//! SQLite and as arrays unpacked by `unnest` on PostgreSQL.
 
-use super::check_cache::CheckCache;
-use super::checks::{CheckRow, check_columns};
-use super::ping_writer::PingJob;
-use super::pings::{Recorded, run_duration};
-use super::{Ts, Tx, TxConn};
-use crate::domain::check::on_ping;
-use crate::domain::ping::{PingKind, classify};
-use crate::store::StoreError;
+use crate::domain::ping::PingKind;
+use crate::store::checks::{CheckRow, check_columns};
+use crate::store::{StoreError, Ts, Tx, TxConn};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::PingJob;
 
 /// A ping row waiting to be inserted.
-struct NewPing<'a> {
-    check_id: i64,
-    n: i64,
-    kind: PingKind,
-    job: &'a PingJob,
-    duration_ms: Option<i64>,
+pub(super) struct NewPing<'a> {
+    pub check_id: i64,
+    pub n: i64,
+    pub kind: PingKind,
+    pub job: &'a PingJob,
+    pub duration_ms: Option<i64>,
 }
 
-/// What a batch wrote: a result per job, in the order of the jobs, and the checks'
-/// rows as they are once the transaction commits.
-pub struct Written {
-    pub results: Vec<Recorded>,
-    pub rows: Vec<CheckRow>,
-}
-
-/// Records `jobs` (all uuid targets) in `tx`. Checks found in `cache` are not read.
-pub async fn record_by_uuid(
+/// The checks with these uuids, locked in id order on PostgreSQL so concurrent batches
+/// cannot deadlock over them (SQLite's `begin immediate` already serialises writers).
+pub(super) async fn lock_by_uuids(
     tx: &mut Tx,
-    jobs: &[(&str, &PingJob)],
-    cache: Option<&CheckCache>,
-) -> Result<Written, StoreError> {
-    let mut uuids: Vec<String> = jobs.iter().map(|(u, _)| u.to_string()).collect();
-    uuids.sort();
-    uuids.dedup();
-    let mut rows: HashMap<String, CheckRow> = HashMap::with_capacity(uuids.len());
-    let mut missing = Vec::new();
-    for uuid in uuids {
-        match cache.and_then(|c| c.get(&uuid)) {
-            Some(row) => {
-                rows.insert(uuid, row.clone());
-            }
-            None => missing.push(uuid),
-        }
-    }
-    if !missing.is_empty() {
-        for row in lock(tx, &missing).await? {
-            rows.insert(row.uuid.clone(), row);
-        }
-    }
-    let mut touched: Vec<String> = Vec::new();
-    let mut pending: Vec<NewPing> = Vec::new();
-    let mut results = Vec::with_capacity(jobs.len());
-    for (uuid, job) in jobs {
-        let Some(row) = rows.get_mut(*uuid) else {
-            results.push(Recorded::NotFound);
-            continue;
-        };
-        let incoming = job.incoming();
-        let kind = classify(
-            incoming.action,
-            incoming.method,
-            incoming.body,
-            &row.rules(),
-        );
-        let outcome = on_ping(&row.state(), kind, job.rid, job.now);
-        if outcome.duration.is_none()
-            && job.rid.is_some()
-            && matches!(kind, PingKind::Success | PingKind::Fail)
-        {
-            // The run's start may be among the pings not yet written.
-            write(tx, &[], &pending).await?;
-            pending.clear();
-        }
-        let duration = run_duration(tx, row.id, &outcome, kind, job.rid, job.now).await?;
-        let state = &outcome.state;
-        let alert_after = state.alert_after();
-        row.status = state.status;
-        row.last_ping = state.last_ping.map(Ts);
-        row.last_start = state.last_start.map(Ts);
-        row.last_start_rid = state.last_start_rid.map(|r| r.to_string());
-        row.last_duration_ms = state.last_duration.map(|d| d.num_milliseconds());
-        row.alert_after = alert_after.map(Ts);
-        row.n_pings += 1;
-        pending.push(NewPing {
-            check_id: row.id,
-            n: row.n_pings,
-            kind,
-            job,
-            duration_ms: duration.map(|d| d.num_milliseconds()),
-        });
-        let mut queued = 0;
-        if let Some(flip) = &outcome.flip {
-            queued = super::flips::record(tx, row.id, flip).await?;
-        }
-        if !touched.contains(&row.uuid) {
-            touched.push(row.uuid.clone());
-        }
-        results.push(Recorded::Stored {
-            created_check: false,
-            kind,
-            alert_after,
-            queued,
-        });
-    }
-    let changed: Vec<&CheckRow> = touched.iter().filter_map(|u| rows.get(u)).collect();
-    write(tx, &changed, &pending).await?;
-    Ok(Written {
-        results,
-        rows: rows.into_values().collect(),
-    })
-}
-
-/// The checks, locked in id order on PostgreSQL so concurrent batches cannot deadlock.
-async fn lock(tx: &mut Tx, uuids: &[String]) -> Result<Vec<CheckRow>, StoreError> {
+    uuids: &[&str],
+) -> Result<Vec<CheckRow>, StoreError> {
     const SQLITE: &str = concat!(
         "select ",
         check_columns!(),
@@ -149,18 +56,70 @@ async fn lock(tx: &mut Tx, uuids: &[String]) -> Result<Vec<CheckRow>, StoreError
     })
 }
 
-fn ms(t: Option<Ts>) -> Option<i64> {
-    t.map(|t| t.0.timestamp_millis())
+/// For each run (check id and run id), its latest start since `since` that no completion
+/// of the run has closed, if any, as the log holds it.
+pub(super) async fn open_starts(
+    tx: &mut Tx,
+    runs: &[(i64, Uuid)],
+    since: DateTime<Utc>,
+) -> Result<HashMap<(i64, Uuid), DateTime<Utc>>, StoreError> {
+    #[derive(Serialize)]
+    struct Run {
+        check_id: i64,
+        rid: String,
+    }
+    const SQLITE: &str = "select v.value ->> 'check_id', v.value ->> 'rid', ( \
+         select s.created from pings s where s.check_id = v.value ->> 'check_id' \
+         and s.rid = v.value ->> 'rid' and s.kind = 'start' and s.created >= $2 \
+         and s.n > coalesce((select max(e.n) from pings e where e.check_id = s.check_id \
+         and e.rid = s.rid and e.kind in ('success', 'fail')), 0) \
+         order by s.n desc limit 1) from jsonb_each($1) as v";
+    const PG: &str = "select v.check_id, v.rid, ( \
+         select s.created from pings s where s.check_id = v.check_id \
+         and s.rid = v.rid and s.kind = 'start' and s.created >= $3 \
+         and s.n > coalesce((select max(e.n) from pings e where e.check_id = s.check_id \
+         and e.rid = s.rid and e.kind in ('success', 'fail')), 0) \
+         order by s.n desc limit 1) from unnest($1::bigint[], $2::text[]) as v(check_id, rid)";
+    let found: Vec<(i64, String, Option<Ts>)> = match &mut tx.0 {
+        TxConn::Sqlite(t) => {
+            let runs: Vec<Run> = runs
+                .iter()
+                .map(|(check_id, rid)| Run {
+                    check_id: *check_id,
+                    rid: rid.to_string(),
+                })
+                .collect();
+            sqlx::query_as(SQLITE)
+                .bind(to_json(&runs)?)
+                .bind(Ts(since))
+                .fetch_all(&mut **t)
+                .await?
+        }
+        TxConn::Postgres(t) => {
+            sqlx::query_as(PG)
+                .bind(runs.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+                .bind(runs.iter().map(|(_, r)| r.to_string()).collect::<Vec<_>>())
+                .bind(Ts(since))
+                .fetch_all(&mut **t)
+                .await?
+        }
+    };
+    Ok(found
+        .into_iter()
+        .filter_map(|(check_id, rid, start)| {
+            Some(((check_id, Uuid::parse_str(&rid).ok()?), start?.0))
+        })
+        .collect())
 }
 
-fn at(t: Option<Ts>) -> Option<DateTime<Utc>> {
-    t.map(|t| t.0)
-}
-
-/// Stores the checks' new runtime state and inserts the pings. On SQLite both go in one
+/// Stores the checks' runtime columns and inserts the pings. On SQLite both go in one
 /// round trip to the connection's thread, as JSON arrays unpacked by `jsonb_each`, whose
 /// values stay binary JSON, so reading a field does not parse text again.
-async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result<(), StoreError> {
+pub(super) async fn write(
+    tx: &mut Tx,
+    rows: &[CheckRow],
+    pings: &[NewPing<'_>],
+) -> Result<(), StoreError> {
     if rows.is_empty() && pings.is_empty() {
         return Ok(());
     }
@@ -190,6 +149,14 @@ async fn write(tx: &mut Tx, rows: &[&CheckRow], pings: &[NewPing<'_>]) -> Result
     Ok(())
 }
 
+fn ms(t: Option<Ts>) -> Option<i64> {
+    t.map(|t| t.0.timestamp_millis())
+}
+
+fn at(t: Option<Ts>) -> Option<DateTime<Utc>> {
+    t.map(|t| t.0)
+}
+
 fn body(p: &NewPing) -> Option<Vec<u8>> {
     (!p.job.body.is_empty()).then(|| p.job.body.to_vec())
 }
@@ -198,7 +165,7 @@ fn exit(p: &NewPing) -> Option<i64> {
     p.job.action.exit_status().map(i64::from)
 }
 
-/// A check's new runtime state, as the SQLite update reads it from JSON.
+/// A check's runtime columns, as the SQLite update reads them from JSON.
 #[derive(Serialize)]
 struct RowState<'a> {
     id: i64,
@@ -228,7 +195,7 @@ struct PingValues<'a> {
     duration: Option<i64>,
 }
 
-fn sqlite_rows(rows: &[&CheckRow]) -> Result<String, StoreError> {
+fn sqlite_rows(rows: &[CheckRow]) -> Result<String, StoreError> {
     let values: Vec<RowState> = rows
         .iter()
         .map(|r| RowState {
@@ -270,7 +237,7 @@ fn to_json<T: Serialize>(values: &[T]) -> Result<String, StoreError> {
     serde_json::to_string(values).map_err(StoreError::other)
 }
 
-async fn update_pg(t: &mut PgConnection, rows: &[&CheckRow]) -> Result<(), StoreError> {
+async fn update_pg(t: &mut PgConnection, rows: &[CheckRow]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
