@@ -5,7 +5,7 @@ use crate::domain::check_update::CheckUpdate;
 use crate::state::AppState;
 use crate::store::channels;
 use crate::store::check_edits::{self, Edit, Upserted};
-use crate::store::checks::CheckRow;
+use crate::store::checks::Check;
 
 /// Whether [`create`] made a new check or found one that `unique` matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub async fn create(
     project_id: i64,
     update: &CheckUpdate,
     api_version: u8,
-) -> Result<(CheckRow, Saved), Error> {
+) -> Result<(Check, Saved), Error> {
     let channels = channel_selection(app, project_id, update).await?;
     let apply = |config: &mut _| update.apply(config, api_version);
     let matches = |config: &_| update.matches_unique(config);
@@ -50,10 +50,10 @@ pub async fn create(
 /// Applies an update to a check.
 pub async fn update(
     app: &AppState,
-    check: &CheckRow,
+    check: &Check,
     update: &CheckUpdate,
     api_version: u8,
-) -> Result<CheckRow, Error> {
+) -> Result<Check, Error> {
     let channels = channel_selection(app, check.project_id, update).await?;
     let apply = |config: &mut _| update.apply(config, api_version);
     let edit = Edit {

@@ -5,6 +5,7 @@ pub mod badge;
 pub mod channel_config;
 pub mod check;
 pub mod check_config;
+pub mod check_record;
 pub mod check_update;
 pub mod cron;
 pub mod delivery;

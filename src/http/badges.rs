@@ -91,8 +91,9 @@ async fn check_badge(
         .ok_or(ApiError::NotFound)?;
     let status = row.state().status_at(app.clock.now(), false);
     let summary = badge::summarize([status], Mode::from_states(&states));
+    let uuid = row.uuid.to_string();
     let label = if row.name.is_empty() {
-        &row.uuid
+        &uuid
     } else {
         &row.name
     };

@@ -157,7 +157,10 @@ async fn ping(
 
 async fn exists(app: &AppState, target: &Target) -> Result<bool, StoreError> {
     match target {
-        Target::Uuid(uuid) => Ok(checks::find_by_uuid(&app.db, uuid).await?.is_some()),
+        Target::Uuid(uuid) => match uuid.parse() {
+            Ok(uuid) => Ok(checks::find_by_uuid(&app.db, &uuid).await?.is_some()),
+            Err(_) => Ok(false),
+        },
         Target::Slug { ping_key, slug, .. } => {
             checks::exists_by_slug(&app.db, ping_key, slug).await
         }

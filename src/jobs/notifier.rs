@@ -338,7 +338,7 @@ impl Notifier {
                 token: channel.token.clone(),
             },
             check: CheckInfo {
-                uuid: check.uuid.clone(),
+                uuid: check.uuid.to_string(),
                 name: check.name.clone(),
                 slug: check.slug.clone(),
                 tags: check.tags.split_whitespace().map(str::to_string).collect(),
@@ -362,7 +362,7 @@ impl Notifier {
             at: flip.created,
             downtime,
             run_overdue: flip.reason == "timeout"
-                && check.last_start.is_some_and(|s| s.0 < flip.created),
+                && check.last_start.is_some_and(|s| s < flip.created),
             last_ping: parts.last_ping.map(|p| LastPing {
                 kind: p.kind,
                 at: p.created,

@@ -1,7 +1,7 @@
 //! Lookups for badges and the Prometheus exporter: projects by their secret badge key,
 //! checks by theirs.
 
-use super::checks::{CheckRow, check_columns};
+use super::checks::{Check, check_columns};
 use super::{Db, on_pool};
 use crate::store::StoreError;
 
@@ -32,11 +32,11 @@ pub async fn project_id_by_uuid(db: &Db, uuid: &str) -> Result<Option<i64>, Stor
     on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(uuid).fetch_optional(p).await)
 }
 
-pub async fn check_by_badge_key(db: &Db, badge_key: &str) -> Result<Option<CheckRow>, StoreError> {
+pub async fn check_by_badge_key(db: &Db, badge_key: &str) -> Result<Option<Check>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),
         " from checks where badge_key = $1"
     );
-    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(badge_key).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Check>(SQL).bind(badge_key).fetch_optional(p).await)
 }

@@ -3,7 +3,7 @@
 //! caller as plain functions (does a check match the request's `unique` fields? what does
 //! the request change?), so the decisions stay with the use case and the domain.
 
-use super::checks::{self, CheckRow};
+use super::checks::{self, Check};
 use super::{Db, StoreError, Tx, projects};
 use crate::domain::check_config::CheckConfig;
 use chrono::{DateTime, Utc};
@@ -20,9 +20,9 @@ pub struct Edit<'a> {
 /// What [`upsert`] did.
 #[derive(Debug)]
 pub enum Upserted {
-    Created(CheckRow),
+    Created(Check),
     /// A check of the project matched and was changed.
-    Updated(CheckRow),
+    Updated(Check),
     /// Nothing matched, and the project's owner already has `check_limit` checks.
     LimitReached,
 }
@@ -67,7 +67,7 @@ pub async fn upsert(
 }
 
 /// Changes one check; `None` when it no longer exists.
-pub async fn edit(db: &Db, check_id: i64, edit: Edit<'_>) -> Result<Option<CheckRow>, StoreError> {
+pub async fn edit(db: &Db, check_id: i64, edit: Edit<'_>) -> Result<Option<Check>, StoreError> {
     let mut tx = db.begin_write().await?;
     let Some(row) = checks::lock_by_id(&mut tx, check_id).await? else {
         return Ok(None);
@@ -77,7 +77,7 @@ pub async fn edit(db: &Db, check_id: i64, edit: Edit<'_>) -> Result<Option<Check
     Ok(Some(row))
 }
 
-async fn apply(tx: &mut Tx, row: CheckRow, edit: Edit<'_>) -> Result<CheckRow, StoreError> {
+async fn apply(tx: &mut Tx, row: Check, edit: Edit<'_>) -> Result<Check, StoreError> {
     let mut config = row.config();
     let row = if (edit.apply)(&mut config) {
         checks::save_config(tx, row.id, &config).await?

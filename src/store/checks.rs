@@ -1,16 +1,14 @@
 //! Checks: their configuration and runtime state.
 
 use super::{Db, Ts, Tx, TxConn, on_pool, on_tx, ts::opt};
-use crate::domain::check::{self, CheckState, Flip, NotPaused, Status};
+use crate::domain::check::{self, CheckState, Flip, NotPaused};
 pub use crate::domain::check_config::CheckConfig;
-use crate::domain::check_config::Methods;
-use crate::domain::ping::PingRules;
-use crate::domain::schedule::{Schedule, ScheduleError, ScheduleKind};
+pub use crate::domain::check_record::Check;
 use crate::store::StoreError;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// Every column of `checks`, in [`CheckRow`]'s order.
+/// Every column of `checks`, as [`Check`] names them.
 macro_rules! check_columns {
     () => {
         "id, uuid, unique_key, project_id, name, slug, tags, descr, kind, timeout, grace, schedule, tz, \
@@ -29,48 +27,10 @@ macro_rules! select_locked {
         const SQLITE: &str = concat!("select ", check_columns!(), " from checks where ", $rest);
         const PG: &str = concat!("select ", check_columns!(), " from checks where ", $rest, " for update");
         match &mut $tx.0 {
-            TxConn::Sqlite(t) => $crate::store::lift(sqlx::query_as::<_, CheckRow>(SQLITE)$(.bind($bind))*.$fetch(&mut **t).await),
-            TxConn::Postgres(t) => $crate::store::lift(sqlx::query_as::<_, CheckRow>(PG)$(.bind($bind))*.$fetch(&mut **t).await),
+            TxConn::Sqlite(t) => $crate::store::lift(sqlx::query_as::<_, Check>(SQLITE)$(.bind($bind))*.$fetch(&mut **t).await),
+            TxConn::Postgres(t) => $crate::store::lift(sqlx::query_as::<_, Check>(PG)$(.bind($bind))*.$fetch(&mut **t).await),
         }
     }};
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CheckRow {
-    pub id: i64,
-    pub uuid: String,
-    pub unique_key: String,
-    pub project_id: i64,
-    pub name: String,
-    pub slug: String,
-    pub tags: String,
-    pub descr: String,
-    #[sqlx(try_from = "String")]
-    pub kind: ScheduleKind,
-    pub timeout: i64,
-    pub grace: i64,
-    pub schedule: String,
-    pub tz: String,
-    #[sqlx(try_from = "String")]
-    pub methods: Methods,
-    pub manual_resume: bool,
-    pub filter_subject: bool,
-    pub filter_body: bool,
-    pub filter_http_body: bool,
-    pub filter_default_fail: bool,
-    pub start_kw: String,
-    pub success_kw: String,
-    pub failure_kw: String,
-    #[sqlx(try_from = "String")]
-    pub status: Status,
-    pub alert_after: Option<Ts>,
-    pub last_ping: Option<Ts>,
-    pub last_start: Option<Ts>,
-    pub last_start_rid: Option<String>,
-    pub last_duration_ms: Option<i64>,
-    pub n_pings: i64,
-    pub badge_key: String,
-    pub created: Ts,
 }
 
 /// The read-only alias of a check: hex SHA-1 of the first 16 hex digits of its uuid,
@@ -81,90 +41,6 @@ pub fn unique_key(uuid: &Uuid) -> String {
     hex::encode(Sha1::digest(&simple.as_bytes()[..16]))
 }
 
-impl CheckRow {
-    /// The configuration part of the row.
-    pub fn config(&self) -> CheckConfig {
-        CheckConfig {
-            name: self.name.clone(),
-            slug: self.slug.clone(),
-            tags: self.tags.clone(),
-            desc: self.descr.clone(),
-            kind: self.kind,
-            timeout: self.timeout,
-            grace: self.grace,
-            schedule: self.schedule.clone(),
-            tz: self.tz.clone(),
-            methods: self.methods,
-            manual_resume: self.manual_resume,
-            filter_subject: self.filter_subject,
-            filter_body: self.filter_body,
-            filter_http_body: self.filter_http_body,
-            filter_default_fail: self.filter_default_fail,
-            start_kw: self.start_kw.clone(),
-            success_kw: self.success_kw.clone(),
-            failure_kw: self.failure_kw.clone(),
-        }
-    }
-
-    pub fn schedule(&self) -> Result<Schedule, ScheduleError> {
-        if self.kind == ScheduleKind::Simple {
-            Ok(Schedule::simple(self.timeout))
-        } else {
-            Schedule::parse(self.kind, &self.schedule, &self.tz)
-        }
-    }
-
-    pub fn status(&self) -> Status {
-        self.status
-    }
-
-    /// The state machine's view of this check. A schedule that no longer parses (a
-    /// time zone dropped from the tz database, say) falls back to the check's period, so
-    /// the check is still watched rather than silently never due.
-    pub fn state(&self) -> CheckState {
-        let schedule = self.schedule().unwrap_or_else(|e| {
-            tracing::warn!(check = %self.uuid, error = %e, "stored schedule is invalid; using the period instead");
-            Schedule::simple(self.timeout)
-        });
-        CheckState {
-            status: self.status(),
-            schedule,
-            grace: TimeDelta::seconds(self.grace),
-            last_ping: self.last_ping.map(|t| t.0),
-            last_start: self.last_start.map(|t| t.0),
-            last_start_rid: self
-                .last_start_rid
-                .as_deref()
-                .and_then(|r| Uuid::parse_str(r).ok()),
-            last_duration: self.last_duration_ms.map(TimeDelta::milliseconds),
-        }
-    }
-
-    pub fn rules(&self) -> PingRules {
-        PingRules {
-            post_only: self.methods == Methods::Post,
-            filter_body: self.filter_http_body,
-            default_fail: self.filter_default_fail,
-            start_kw: self.start_kw.clone(),
-            success_kw: self.success_kw.clone(),
-            failure_kw: self.failure_kw.clone(),
-            paused_until_resumed: self.manual_resume && self.status() == Status::Paused,
-        }
-    }
-
-    /// Puts a state of the state machine into the row's runtime columns: the one mapping
-    /// from [`CheckState`] to columns, used by every write of a check's state (pings,
-    /// pause and resume, a new schedule), so that a column cannot be forgotten in one.
-    pub fn set_state(&mut self, state: &CheckState) {
-        self.status = state.status;
-        self.last_ping = opt(state.last_ping);
-        self.last_start = opt(state.last_start);
-        self.last_start_rid = state.last_start_rid.map(|r| r.to_string());
-        self.last_duration_ms = state.last_duration.map(|d| d.num_milliseconds());
-        self.alert_after = opt(state.alert_after());
-    }
-}
-
 /// Creates a check in `project_id`; with `all_channels`, every channel of the project is
 /// assigned to it.
 pub async fn create(
@@ -173,7 +49,7 @@ pub async fn create(
     config: &CheckConfig,
     all_channels: bool,
     now: DateTime<Utc>,
-) -> Result<CheckRow, StoreError> {
+) -> Result<Check, StoreError> {
     const SQL: &str = concat!(
         "insert into checks (uuid, unique_key, project_id, name, slug, tags, descr, kind, timeout, \
          grace, schedule, tz, methods, manual_resume, filter_subject, filter_body, \
@@ -184,7 +60,7 @@ pub async fn create(
     );
     let uuid = Uuid::new_v4();
     let badge_key = Uuid::new_v4().to_string();
-    let row = on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL)
+    let row = on_tx!(tx, c => sqlx::query_as::<_, Check>(SQL)
         .bind(uuid.to_string()).bind(unique_key(&uuid)).bind(project_id).bind(&config.name)
         .bind(&config.slug).bind(&config.tags).bind(&config.desc).bind(config.kind.as_str()).bind(config.timeout)
         .bind(config.grace).bind(&config.schedule).bind(&config.tz).bind(config.methods.as_str())
@@ -200,14 +76,14 @@ pub async fn create(
     Ok(row)
 }
 
-pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<CheckRow>, StoreError> {
+pub async fn find_by_uuid(db: &Db, uuid: &Uuid) -> Result<Option<Check>, StoreError> {
     const SQL: &str = concat!("select ", check_columns!(), " from checks where uuid = $1");
-    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(uuid).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Check>(SQL).bind(uuid.to_string()).fetch_optional(p).await)
 }
 
 /// Loads a check by uuid for update (see `select_locked!`).
-pub async fn lock_by_uuid(tx: &mut Tx, uuid: &str) -> Result<Option<CheckRow>, StoreError> {
-    select_locked!(tx, fetch_optional, "uuid = $1", uuid)
+pub async fn lock_by_uuid(tx: &mut Tx, uuid: &Uuid) -> Result<Option<Check>, StoreError> {
+    select_locked!(tx, fetch_optional, "uuid = $1", uuid.to_string())
 }
 
 /// Loads up to two checks with `slug` in the project, for update. Two means the slug is
@@ -216,7 +92,7 @@ pub async fn lock_by_slug(
     tx: &mut Tx,
     project_id: i64,
     slug: &str,
-) -> Result<Vec<CheckRow>, StoreError> {
+) -> Result<Vec<Check>, StoreError> {
     select_locked!(
         tx,
         fetch_all,
@@ -227,22 +103,19 @@ pub async fn lock_by_slug(
 }
 
 /// Stores a locked check's runtime columns (a state change no ping caused: pause, resume).
-async fn save_state(tx: &mut Tx, row: &CheckRow) -> Result<(), StoreError> {
+async fn save_state(tx: &mut Tx, row: &Check) -> Result<(), StoreError> {
     const SQL: &str = "update checks set status = $2, last_ping = $3, last_start = $4, \
                        last_start_rid = $5, last_duration_ms = $6, alert_after = $7 where id = $1";
     on_tx!(tx, c => sqlx::query(SQL)
-        .bind(row.id).bind(row.status.as_str()).bind(row.last_ping).bind(row.last_start)
-        .bind(&row.last_start_rid).bind(row.last_duration_ms).bind(row.alert_after)
+        .bind(row.id).bind(row.status.as_str()).bind(opt(row.last_ping)).bind(opt(row.last_start))
+        .bind(row.last_start_rid.map(|r| r.to_string())).bind(row.last_duration_ms)
+        .bind(opt(row.alert_after))
         .execute(c).await.map(|_| ()))
 }
 
 /// Pauses a check. Returns `None` if there is no such check; pausing a paused check
 /// changes nothing and records no flip.
-pub async fn pause(
-    db: &Db,
-    uuid: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<CheckRow>, StoreError> {
+pub async fn pause(db: &Db, uuid: &Uuid, now: DateTime<Utc>) -> Result<Option<Check>, StoreError> {
     let result = transition(db, uuid, |state| check::pause(state, now)).await?;
     Ok(result.map(|(row, _)| row))
 }
@@ -250,9 +123,9 @@ pub async fn pause(
 /// Resumes a paused check (to `new`). `Err(NotPaused)` if it was not paused.
 pub async fn resume(
     db: &Db,
-    uuid: &str,
+    uuid: &Uuid,
     now: DateTime<Utc>,
-) -> Result<Option<Result<CheckRow, NotPaused>>, StoreError> {
+) -> Result<Option<Result<Check, NotPaused>>, StoreError> {
     let result = transition(db, uuid, |state| check::resume(state, now).ok()).await?;
     Ok(result.map(|(row, flip)| flip.map(|_| row).ok_or(NotPaused)))
 }
@@ -261,9 +134,9 @@ pub async fn resume(
 /// one. `None` when there is no such check.
 async fn transition<F>(
     db: &Db,
-    uuid: &str,
+    uuid: &Uuid,
     f: F,
-) -> Result<Option<(CheckRow, Option<Flip>)>, StoreError>
+) -> Result<Option<(Check, Option<Flip>)>, StoreError>
 where
     F: FnOnce(&CheckState) -> Option<(CheckState, Flip)>,
 {
@@ -281,9 +154,9 @@ where
     Ok(Some((row, Some(flip))))
 }
 
-async fn reload(tx: &mut Tx, id: i64) -> Result<CheckRow, StoreError> {
+async fn reload(tx: &mut Tx, id: i64) -> Result<Check, StoreError> {
     const SQL: &str = concat!("select ", check_columns!(), " from checks where id = $1");
-    on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL).bind(id).fetch_one(c).await)
+    on_tx!(tx, c => sqlx::query_as::<_, Check>(SQL).bind(id).fetch_one(c).await)
 }
 
 /// Deletes a check and everything recorded for it.
@@ -307,9 +180,9 @@ pub async fn exists_by_slug(db: &Db, ping_key: &str, slug: &str) -> Result<bool,
     Ok(n > 0)
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<CheckRow>, StoreError> {
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Check>, StoreError> {
     const SQL: &str = concat!("select ", check_columns!(), " from checks where id = $1");
-    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(id).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Check>(SQL).bind(id).fetch_optional(p).await)
 }
 
 /// The ids of a project's checks with this slug.
@@ -326,13 +199,13 @@ pub async fn channel_ids(db: &Db, check_id: i64) -> Result<Vec<i64>, StoreError>
 }
 
 /// A project's checks, oldest first.
-pub async fn list_by_project(db: &Db, project_id: i64) -> Result<Vec<CheckRow>, StoreError> {
+pub async fn list_by_project(db: &Db, project_id: i64) -> Result<Vec<Check>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),
         " from checks where project_id = $1 order by id"
     );
-    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).fetch_all(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Check>(SQL).bind(project_id).fetch_all(p).await)
 }
 
 /// A check of the project by its read-only alias.
@@ -340,22 +213,18 @@ pub async fn find_by_unique_key(
     db: &Db,
     project_id: i64,
     unique_key: &str,
-) -> Result<Option<CheckRow>, StoreError> {
+) -> Result<Option<Check>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),
         " from checks where project_id = $1 and unique_key = $2 order by id limit 1"
     );
-    on_pool!(db, p => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).bind(unique_key).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, Check>(SQL).bind(project_id).bind(unique_key).fetch_optional(p).await)
 }
 
 /// Stores a new configuration for a locked check and recomputes its deadline under the
 /// new schedule; returns the updated row.
-pub async fn save_config(
-    tx: &mut Tx,
-    id: i64,
-    config: &CheckConfig,
-) -> Result<CheckRow, StoreError> {
+pub async fn save_config(tx: &mut Tx, id: i64, config: &CheckConfig) -> Result<Check, StoreError> {
     const SQL: &str = "update checks set name = $2, slug = $3, tags = $4, descr = $5, kind = $6, \
                        timeout = $7, grace = $8, schedule = $9, tz = $10, methods = $11, \
                        manual_resume = $12, filter_subject = $13, filter_body = $14, \
@@ -374,7 +243,7 @@ pub async fn save_config(
     row.set_state(&row.state());
     if row.alert_after != before {
         const DEADLINE: &str = "update checks set alert_after = $2 where id = $1";
-        on_tx!(tx, c => sqlx::query(DEADLINE).bind(id).bind(row.alert_after).execute(c).await.map(|_| ()))?;
+        on_tx!(tx, c => sqlx::query(DEADLINE).bind(id).bind(opt(row.alert_after)).execute(c).await.map(|_| ()))?;
     }
     Ok(row)
 }
@@ -411,16 +280,16 @@ pub async fn channel_uuids_by_check(
 }
 
 /// Loads a check by id for update (see `select_locked!`).
-pub async fn lock_by_id(tx: &mut Tx, id: i64) -> Result<Option<CheckRow>, StoreError> {
+pub async fn lock_by_id(tx: &mut Tx, id: i64) -> Result<Option<Check>, StoreError> {
     select_locked!(tx, fetch_optional, "id = $1", id)
 }
 
 /// A project's checks, inside a transaction (for `unique` upserts).
-pub async fn list_by_project_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<CheckRow>, StoreError> {
+pub async fn list_by_project_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<Check>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),
         " from checks where project_id = $1 order by id"
     );
-    on_tx!(tx, c => sqlx::query_as::<_, CheckRow>(SQL).bind(project_id).fetch_all(c).await)
+    on_tx!(tx, c => sqlx::query_as::<_, Check>(SQL).bind(project_id).fetch_all(c).await)
 }

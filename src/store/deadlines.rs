@@ -3,7 +3,7 @@
 //! on PostgreSQL each claims its own rows (`for update skip locked`); on SQLite the
 //! write lock (`begin immediate`) serialises them. Either way each flip happens once.
 
-use super::checks::{CheckRow, check_columns};
+use super::checks::{Check, check_columns};
 use super::{Db, Ts, Tx, TxConn, on_pool, on_tx};
 use crate::domain::check::{DeadlineOutcome, Flip};
 use crate::store::StoreError;
@@ -31,7 +31,7 @@ pub async fn process_due<F>(
     decide: F,
 ) -> Result<BatchReport, StoreError>
 where
-    F: Fn(&CheckRow) -> DeadlineOutcome,
+    F: Fn(&Check) -> DeadlineOutcome,
 {
     const SQLITE: &str = concat!(
         "select ",
@@ -46,14 +46,14 @@ where
     let mut tx = db.begin_write().await?;
     let rows = match &mut tx.0 {
         TxConn::Sqlite(t) => {
-            sqlx::query_as::<_, CheckRow>(SQLITE)
+            sqlx::query_as::<_, Check>(SQLITE)
                 .bind(Ts(now))
                 .bind(limit)
                 .fetch_all(&mut **t)
                 .await?
         }
         TxConn::Postgres(t) => {
-            sqlx::query_as::<_, CheckRow>(PG)
+            sqlx::query_as::<_, Check>(PG)
                 .bind(Ts(now))
                 .bind(limit)
                 .fetch_all(&mut **t)
@@ -64,8 +64,8 @@ where
         seen: rows.len(),
         ..BatchReport::default()
     };
-    let mut down: Vec<(&CheckRow, Flip)> = Vec::new();
-    let mut later: Vec<(&CheckRow, Option<DateTime<Utc>>)> = Vec::new();
+    let mut down: Vec<(&Check, Flip)> = Vec::new();
+    let mut later: Vec<(&Check, Option<DateTime<Utc>>)> = Vec::new();
     for row in &rows {
         match decide(row) {
             DeadlineOutcome::GoesDown(flip) => down.push((row, flip)),
@@ -97,7 +97,7 @@ where
 }
 
 /// PostgreSQL: the batch's flips in three statements, whatever its size.
-async fn flip_down_bulk(tx: &mut Tx, down: &[(&CheckRow, Flip)]) -> Result<u64, StoreError> {
+async fn flip_down_bulk(tx: &mut Tx, down: &[(&Check, Flip)]) -> Result<u64, StoreError> {
     let TxConn::Postgres(t) = &mut tx.0 else {
         return Ok(0);
     };
@@ -141,7 +141,7 @@ async fn flip_down_bulk(tx: &mut Tx, down: &[(&CheckRow, Flip)]) -> Result<u64, 
 
 async fn reschedule_bulk(
     tx: &mut Tx,
-    later: &[(&CheckRow, Option<DateTime<Utc>>)],
+    later: &[(&Check, Option<DateTime<Utc>>)],
 ) -> Result<(), StoreError> {
     let TxConn::Postgres(t) = &mut tx.0 else {
         return Ok(());

@@ -2,7 +2,7 @@
 //! of each attempt. A worker that dies mid-send leaves its lease to expire, and another
 //! worker claims the row again: delivery is at least once.
 
-use super::checks::{CheckRow, check_columns};
+use super::checks::{Check, check_columns};
 use super::{Db, Pool, Ts, on_pool};
 use crate::domain::check::Status;
 pub use crate::domain::records::{DeliveryAttempt, LoggedPing, Notification, RecordedFlip};
@@ -132,7 +132,7 @@ pub async fn record_attempt(
 
 /// What a notice is built from.
 pub struct NoticeParts {
-    pub check: CheckRow,
+    pub check: Check,
     pub project: String,
     pub flip: RecordedFlip,
     /// When the check last went down before this flip (for an up flip's downtime).
@@ -155,7 +155,7 @@ pub async fn notice_parts(
         "select max(created) from flips where check_id = $1 and new_status = 'down' and id < $2";
     const PING: &str = "select n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, body, \
                         duration_ms from pings where check_id = $1 and created <= $2 order by n desc limit 1";
-    let Some(check) = on_pool!(db, p => sqlx::query_as::<_, CheckRow>(CHECK).bind(check_id).fetch_optional(p).await)?
+    let Some(check) = on_pool!(db, p => sqlx::query_as::<_, Check>(CHECK).bind(check_id).fetch_optional(p).await)?
     else {
         return Ok(None);
     };

@@ -4,6 +4,7 @@
 //! columns.rs). Column names are the field names.
 
 use super::Ts;
+use crate::domain::check_record::Check;
 use crate::domain::records::{Channel, DeliveryAttempt, LoggedPing, Notification, RecordedFlip};
 use sqlx::Row;
 
@@ -103,4 +104,38 @@ from_row!(DeliveryAttempt {
     duration_ms: plain,
     ok: plain,
     error: plain,
+});
+
+from_row!(Check {
+    id: plain,
+    uuid: text,
+    unique_key: plain,
+    project_id: plain,
+    name: plain,
+    slug: plain,
+    tags: plain,
+    descr: plain,
+    kind: text,
+    timeout: plain,
+    grace: plain,
+    schedule: plain,
+    tz: plain,
+    methods: text,
+    manual_resume: plain,
+    filter_subject: plain,
+    filter_body: plain,
+    filter_http_body: plain,
+    filter_default_fail: plain,
+    start_kw: plain,
+    success_kw: plain,
+    failure_kw: plain,
+    status: text,
+    alert_after: opt_ts,
+    last_ping: opt_ts,
+    last_start: opt_ts,
+    last_start_rid: opt_text,
+    last_duration_ms: plain,
+    n_pings: plain,
+    badge_key: plain,
+    created: ts,
 });

@@ -1,6 +1,6 @@
 use super::time::iso_seconds;
 use crate::domain::schedule::ScheduleKind;
-use crate::store::checks::CheckRow;
+use crate::domain::check_record::Check;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -69,7 +69,7 @@ pub struct CheckLinks {
 
 impl CheckView {
     /// `channels` are the uuids of the check's channels, sorted.
-    pub fn new(check: &CheckRow, channels: &[String], viewer: Viewer<'_>) -> Self {
+    pub fn new(check: &Check, channels: &[String], viewer: Viewer<'_>) -> Self {
         let state = check.state();
         let subject = |kw: &str| {
             if check.filter_subject {
@@ -85,7 +85,7 @@ impl CheckView {
                 viewer.site_root, viewer.api_version, check.uuid
             );
             CheckLinks {
-                uuid: check.uuid.clone(),
+                uuid: check.uuid.to_string(),
                 ping_url: format!("{}/ping/{}", viewer.site_root, check.uuid),
                 pause_url: format!("{api}/pause"),
                 resume_url: format!("{api}/resume"),

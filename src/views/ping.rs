@@ -1,6 +1,7 @@
 use super::time::iso_full;
 use crate::domain::records::LoggedPing;
 use serde::Serialize;
+use uuid::Uuid;
 
 /// A ping in a check's log.
 #[derive(Debug, Clone, Serialize)]
@@ -25,7 +26,7 @@ pub struct PingView {
 
 impl PingView {
     /// `api_base` is the API root the links point into (`…/api/v3`).
-    pub fn new(ping: &LoggedPing, check_uuid: &str, api_base: &str) -> Self {
+    pub fn new(ping: &LoggedPing, check_uuid: &Uuid, api_base: &str) -> Self {
         PingView {
             kind: ping.kind.as_str(),
             date: iso_full(ping.created),

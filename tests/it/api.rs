@@ -140,8 +140,8 @@ on_both_backends! {
         let (status, check) = post(&app, &format!("/api/v3/checks/{uuid}"), &p.api_key, json!({"timeout": 7200})).await;
         assert_eq!(status, 200);
         assert_eq!((check["name"].clone(), check["tags"].clone(), check["timeout"].clone()), (json!("Backups"), json!("prod"), json!(7200)));
-        let row = overdue::store::checks::find_by_uuid(app.db(), &uuid).await.unwrap().unwrap();
-        assert_eq!(row.alert_after.unwrap().0, app.now() + chrono::TimeDelta::seconds(7200 + 60));
+        let row = overdue::store::checks::find_by_uuid(app.db(), &uuid.parse().unwrap()).await.unwrap().unwrap();
+        assert_eq!(row.alert_after.unwrap(), app.now() + chrono::TimeDelta::seconds(7200 + 60));
         assert_eq!(check["next_ping"], overdue::views::time::iso_seconds(app.now() + chrono::TimeDelta::seconds(7200)));
     }
 
@@ -191,7 +191,7 @@ on_both_backends! {
         // Their list and their unique-key lookups never show my check.
         let (_, list) = get(&app, "/api/v3/checks/", key).await;
         assert_eq!(list["checks"], json!([]));
-        let unique_key = overdue::store::checks::find_by_uuid(app.db(), &uuid).await.unwrap().unwrap().unique_key;
+        let unique_key = overdue::store::checks::find_by_uuid(app.db(), &uuid.parse().unwrap()).await.unwrap().unwrap().unique_key;
         assert_eq!(get(&app, &format!("/api/v3/checks/{unique_key}"), &theirs.api_key_readonly).await.0, 404);
         let (_, row) = get(&app, &format!("/api/v3/checks/{uuid}"), &mine.api_key).await;
         assert_eq!(row["status"], "up", "nothing changed");

@@ -5,7 +5,7 @@ use crate::helpers::TestApp;
 use crate::helpers::receiver::{Answer, Receiver};
 use overdue::domain::channel_config::ChannelKind;
 use overdue::store::channels::{self, ChannelFields};
-use overdue::store::checks::{CheckConfig, CheckRow};
+use overdue::store::checks::{Check, CheckConfig};
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 async fn webhook(
     app: &TestApp,
     p: &CreatedProject,
-    check: &CheckRow,
+    check: &Check,
     receiver: &Receiver,
     extra: Value,
 ) -> String {
@@ -43,7 +43,7 @@ async fn webhook(
     channel.uuid.to_string()
 }
 
-async fn notifications(app: &TestApp, p: &CreatedProject, check: &CheckRow) -> Vec<Value> {
+async fn notifications(app: &TestApp, p: &CreatedProject, check: &Check) -> Vec<Value> {
     let r = app
         .http
         .get(app.url(&format!("/api/v3/checks/{}/notifications/", check.uuid)))
@@ -58,7 +58,7 @@ async fn notifications(app: &TestApp, p: &CreatedProject, check: &CheckRow) -> V
         .clone()
 }
 
-async fn named_check(app: &TestApp, p: &CreatedProject, name: &str) -> CheckRow {
+async fn named_check(app: &TestApp, p: &CreatedProject, name: &str) -> Check {
     app.check(
         p,
         CheckConfig {

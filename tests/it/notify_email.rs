@@ -5,7 +5,7 @@
 use crate::helpers::smtp::{Mail, SmtpSink};
 use crate::helpers::{Backend, TestApp};
 use overdue::store::channels::{self, Channel};
-use overdue::store::checks::CheckRow;
+use overdue::store::checks::Check;
 use overdue::store::outbox;
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
@@ -35,7 +35,7 @@ async fn app_with_sink(backend: Backend) -> (TestApp, SmtpSink) {
 async fn email_channel(
     app: &TestApp,
     project: &CreatedProject,
-    check: &CheckRow,
+    check: &Check,
     address: &str,
 ) -> Channel {
     let channel = app
@@ -51,7 +51,7 @@ async fn email_channel(
 }
 
 /// The check's notifications as the API lists them, newest first.
-async fn notifications(app: &TestApp, project: &CreatedProject, check: &CheckRow) -> Vec<Value> {
+async fn notifications(app: &TestApp, project: &CreatedProject, check: &Check) -> Vec<Value> {
     let r = app
         .http
         .get(app.url(&format!("/api/v3/checks/{}/notifications/", check.uuid)))
@@ -64,7 +64,7 @@ async fn notifications(app: &TestApp, project: &CreatedProject, check: &CheckRow
     body["notifications"].as_array().expect("a list").clone()
 }
 
-async fn ping(app: &TestApp, check: &CheckRow, suffix: &str, body: &str) {
+async fn ping(app: &TestApp, check: &Check, suffix: &str, body: &str) {
     let r = app
         .post(&format!("/ping/{}{suffix}", check.uuid), body.to_string())
         .await;

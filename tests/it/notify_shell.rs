@@ -4,7 +4,7 @@
 
 use crate::helpers::{Backend, TestApp};
 use overdue::store::channels::Channel;
-use overdue::store::checks::CheckRow;
+use overdue::store::checks::Check;
 use overdue::store::outbox::{self, Notification};
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
@@ -54,7 +54,7 @@ async fn shell_app(backend: Backend) -> TestApp {
 async fn shell_channel(
     app: &TestApp,
     project: &CreatedProject,
-    check: &CheckRow,
+    check: &Check,
     config: Value,
 ) -> Channel {
     let channel = app.add_channel(project, "shell", "restart", config).await;
@@ -62,16 +62,16 @@ async fn shell_channel(
     channel
 }
 
-async fn ping(app: &TestApp, check: &CheckRow, suffix: &str) {
+async fn ping(app: &TestApp, check: &Check, suffix: &str) {
     let r = app.get(&format!("/ping/{}{suffix}", check.uuid)).await;
     assert_eq!(r.status(), 200, "ping {suffix}");
 }
 
-async fn all_notifications(app: &TestApp, check: &CheckRow) -> Vec<Notification> {
+async fn all_notifications(app: &TestApp, check: &Check) -> Vec<Notification> {
     outbox::for_check(app.db(), check.id, 100).await.unwrap().0
 }
 
-async fn latest(app: &TestApp, check: &CheckRow) -> Notification {
+async fn latest(app: &TestApp, check: &Check) -> Notification {
     all_notifications(app, check)
         .await
         .into_iter()
@@ -131,7 +131,7 @@ async fn the_command_sees_the_check_in_its_environment_and_names_stay_data(backe
     assert_eq!(env_value(&env, "OVERDUE_CHECK_NAME"), Some(name.clone()));
     assert_eq!(
         env_value(&env, "OVERDUE_CHECK_UUID"),
-        Some(check.uuid.clone())
+        Some(check.uuid.to_string())
     );
     assert_eq!(
         env_value(&env, "OVERDUE_PROJECT").as_deref(),

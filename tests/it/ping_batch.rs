@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use overdue::domain::check::Status;
 use overdue::domain::check_config::Methods;
 use overdue::domain::ping::PingAction;
-use overdue::store::checks::{self, CheckConfig, CheckRow};
+use overdue::store::checks::{self, Check, CheckConfig};
 use overdue::store::intake::{self, AutoCreate, AutoCreateLimit, PingJob, Recorded, Target};
 use overdue::store::projects::CreatedProject;
 use uuid::Uuid;
@@ -61,7 +61,7 @@ fn rid(i: usize) -> Option<Uuid> {
 
 /// A project with three checks of different rules (plain, POST-only, body keywords),
 /// each with a slug and a channel.
-async fn fleet(app: &TestApp) -> (CreatedProject, Vec<CheckRow>) {
+async fn fleet(app: &TestApp) -> (CreatedProject, Vec<Check>) {
     let p = app.project().await;
     let mut out = Vec::new();
     for config in [
@@ -93,7 +93,7 @@ async fn fleet(app: &TestApp) -> (CreatedProject, Vec<CheckRow>) {
 
 /// A deterministic mix of pings over a fleet's checks, by uuid and by slug, with and
 /// without run ids, with one unknown uuid and a slug that a ping creates halfway.
-fn mixed_jobs(app: &TestApp, project: &CreatedProject, checks: &[CheckRow]) -> Vec<PingJob> {
+fn mixed_jobs(app: &TestApp, project: &CreatedProject, checks: &[Check]) -> Vec<PingJob> {
     // Starts are frequent so that runs overlap, within a batch and across batches.
     let actions = [
         PingAction::Start,
@@ -118,7 +118,7 @@ fn mixed_jobs(app: &TestApp, project: &CreatedProject, checks: &[CheckRow]) -> V
                 20 | 120 => by_slug(project, AUTO_SLUG, false),
                 60 => by_slug(project, AUTO_SLUG, true),
                 _ if pick.is_multiple_of(5) => by_slug(project, &check.slug, false),
-                _ => Target::Uuid(check.uuid.clone()),
+                _ => Target::Uuid(check.uuid.to_string()),
             };
             PingJob {
                 method: if pick.is_multiple_of(2) {
@@ -171,7 +171,7 @@ fn durations(rows: Vec<overdue::store::pings::LoggedPing>) -> Vec<(i64, String, 
     out
 }
 
-async fn auto_created(app: &TestApp, project: &CreatedProject) -> CheckRow {
+async fn auto_created(app: &TestApp, project: &CreatedProject) -> Check {
     let ids = checks::ids_by_slug(app.db(), project.id, AUTO_SLUG)
         .await
         .unwrap();
@@ -228,7 +228,7 @@ on_both_backends! {
         // arrange: two overlapping runs with ids, then one without
         let (_, check) = app.one_check().await;
         let t = app.now();
-        let by_uuid = Target::Uuid(check.uuid.clone());
+        let by_uuid = Target::Uuid(check.uuid.to_string());
         let jobs = [
             job(&by_uuid, PingAction::Start, rid(0), t),
             job(&by_uuid, PingAction::Start, rid(1), t + TimeDelta::seconds(10)),
@@ -254,7 +254,7 @@ on_both_backends! {
         let project = app.project().await;
         let first = app.check(&project, CheckConfig::default()).await;
         let second = app.check(&project, CheckConfig::default()).await;
-        let (c1, c2) = (Target::Uuid(first.uuid.clone()), Target::Uuid(second.uuid.clone()));
+        let (c1, c2) = (Target::Uuid(first.uuid.to_string()), Target::Uuid(second.uuid.to_string()));
         let t = |s: i64| app.now() + TimeDelta::seconds(s);
         let run2 = Some(Uuid::from_u128(2));
         let batches = [
@@ -328,15 +328,15 @@ on_both_backends! {
         let row = app.reload(&check).await;
         assert_eq!(row.n_pings, 2);
         assert_eq!(row.timeout, 3600);
-        let last_ping = row.last_ping.unwrap().0;
+        let last_ping = row.last_ping.unwrap();
         assert_eq!(last_ping, app.now());
-        assert_eq!(row.alert_after.unwrap().0, last_ping + TimeDelta::seconds(3600 + 60));
+        assert_eq!(row.alert_after.unwrap(), last_ping + TimeDelta::seconds(3600 + 60));
     }
 
     async fn pings_by_slug_and_by_uuid_in_one_batch_apply_in_arrival_order(app) {
         let project = app.project().await;
         let check = app.check(&project, CheckConfig { slug: "backup".into(), ..CheckConfig::default() }).await;
-        let by_uuid = Target::Uuid(check.uuid.clone());
+        let by_uuid = Target::Uuid(check.uuid.to_string());
         let slug = by_slug(&project, "backup", false);
         let t = |s: i64| app.now() + TimeDelta::seconds(s);
         // A run started by uuid and finished by slug, then one started by slug and

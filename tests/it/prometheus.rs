@@ -6,10 +6,13 @@ use serde_json::{Value, json};
 
 /// A check's read-only alias, as the exporter labels it.
 async fn unique_key(app: &TestApp, check: &Value) -> String {
-    let row = overdue::store::checks::find_by_uuid(app.db(), check["uuid"].as_str().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let row = overdue::store::checks::find_by_uuid(
+        app.db(),
+        &check["uuid"].as_str().unwrap().parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     row.unique_key
 }
 

@@ -9,7 +9,7 @@ use crate::domain::check_config::tag_list;
 use crate::domain::check_update;
 use crate::domain::ping::is_canonical_uuid;
 use crate::state::AppState;
-use crate::store::checks::{self, CheckRow};
+use crate::store::checks::{self, Check};
 use crate::views::{CheckView, Viewer};
 use axum::Json;
 use axum::body::Bytes;
@@ -35,7 +35,7 @@ pub fn viewer<'a>(app: &'a AppState, version: ApiVersion, auth: Auth) -> Viewer<
 /// A check as the API shows it to this caller.
 async fn render(
     app: &AppState,
-    row: &CheckRow,
+    row: &Check,
     version: ApiVersion,
     auth: Auth,
 ) -> Result<Value, ApiError> {
@@ -94,9 +94,10 @@ pub async fn find(
     auth: Auth,
     code: &str,
     by_unique_key: bool,
-) -> Result<CheckRow, ApiError> {
+) -> Result<Check, ApiError> {
     if is_canonical_uuid(code, false) {
-        let row = checks::find_by_uuid(&app.db, code)
+        let uuid = code.parse().map_err(|_| ApiError::NotFound)?;
+        let row = checks::find_by_uuid(&app.db, &uuid)
             .await?
             .ok_or(ApiError::NotFound)?;
         return if row.project_id == auth.project_id {

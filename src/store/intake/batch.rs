@@ -104,7 +104,7 @@ fn apply<'a>(jobs: &[&'a PingJob], found: Vec<Found>, rows: &mut Rows) -> Applie
         applied.results.push(Recorded::Stored {
             created_check,
             kind,
-            alert_after: row.alert_after.map(|t| t.0),
+            alert_after: row.alert_after,
             queued: 0,
         });
         applied.pings.push(NewPing {

@@ -11,7 +11,7 @@
 //! uuid or by slug, created by it or not) is written by the batch's own statements, and
 //! its row is stored here only after the transaction commits.
 
-use crate::store::checks::CheckRow;
+use crate::store::checks::Check;
 use crate::store::{StoreError, Tx, TxConn};
 use std::collections::HashMap;
 
@@ -20,7 +20,7 @@ const MAX_ROWS: usize = 20_000;
 
 #[derive(Default)]
 pub struct CheckCache {
-    rows: HashMap<String, CheckRow>,
+    rows: HashMap<String, Check>,
     /// `data_version` seen at the start of the writer's last transaction.
     version: Option<i64>,
 }
@@ -44,17 +44,17 @@ impl CheckCache {
         Ok(())
     }
 
-    pub fn get(&self, uuid: &str) -> Option<&CheckRow> {
+    pub fn get(&self, uuid: &str) -> Option<&Check> {
         self.rows.get(uuid)
     }
 
     /// Keeps `rows` as they are after a commit.
-    pub fn store(&mut self, rows: impl IntoIterator<Item = CheckRow>) {
+    pub fn store(&mut self, rows: impl IntoIterator<Item = Check>) {
         for row in rows {
-            if self.rows.len() >= MAX_ROWS && !self.rows.contains_key(&row.uuid) {
+            if self.rows.len() >= MAX_ROWS && !self.rows.contains_key(&row.uuid.to_string()) {
                 self.rows.clear();
             }
-            self.rows.insert(row.uuid.clone(), row);
+            self.rows.insert(row.uuid.to_string(), row);
         }
     }
 

@@ -5,7 +5,7 @@
 
 use super::cache::CheckCache;
 use super::{AutoCreate, AutoCreateLimit, PingJob, Recorded, Target, sql};
-use crate::store::checks::{self, CheckConfig, CheckRow};
+use crate::store::checks::{self, Check, CheckConfig};
 use crate::store::{StoreError, Tx, channels, projects};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 /// memory, and what the batch writes back.
 #[derive(Default)]
 pub(super) struct Rows {
-    rows: Vec<CheckRow>,
+    rows: Vec<Check>,
     by_uuid: HashMap<String, usize>,
     by_id: HashMap<i64, usize>,
     /// Slugs looked up already, by ping key and slug.
@@ -147,27 +147,27 @@ impl Rows {
 
     /// Adds a row, unless the batch holds it already: then the batch's copy, which
     /// earlier pings may have changed, is the one that counts.
-    fn insert(&mut self, row: CheckRow) -> usize {
+    fn insert(&mut self, row: Check) -> usize {
         if let Some(&index) = self.by_id.get(&row.id) {
             return index;
         }
         let index = self.rows.len();
-        self.by_uuid.insert(row.uuid.clone(), index);
+        self.by_uuid.insert(row.uuid.to_string(), index);
         self.by_id.insert(row.id, index);
         self.rows.push(row);
         index
     }
 
-    pub(super) fn get_mut(&mut self, index: usize) -> Option<&mut CheckRow> {
+    pub(super) fn get_mut(&mut self, index: usize) -> Option<&mut Check> {
         self.rows.get_mut(index)
     }
 
     /// Every row, each pinged at least once by the batch.
-    pub(super) fn all(&self) -> &[CheckRow] {
+    pub(super) fn all(&self) -> &[Check] {
         &self.rows
     }
 
-    pub(super) fn into_rows(self) -> Vec<CheckRow> {
+    pub(super) fn into_rows(self) -> Vec<Check> {
         self.rows
     }
 }

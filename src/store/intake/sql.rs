@@ -5,7 +5,7 @@
 //! SQLite and as arrays unpacked by `unnest` on PostgreSQL.
 
 use crate::domain::ping::PingKind;
-use crate::store::checks::{CheckRow, check_columns};
+use crate::store::checks::{Check, check_columns};
 use crate::store::{StoreError, Ts, Tx, TxConn};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -26,10 +26,7 @@ pub(super) struct NewPing<'a> {
 
 /// The checks with these uuids, locked in id order on PostgreSQL so concurrent batches
 /// cannot deadlock over them (SQLite's `begin immediate` already serialises writers).
-pub(super) async fn lock_by_uuids(
-    tx: &mut Tx,
-    uuids: &[&str],
-) -> Result<Vec<CheckRow>, StoreError> {
+pub(super) async fn lock_by_uuids(tx: &mut Tx, uuids: &[&str]) -> Result<Vec<Check>, StoreError> {
     const SQLITE: &str = concat!(
         "select ",
         check_columns!(),
@@ -42,13 +39,13 @@ pub(super) async fn lock_by_uuids(
     );
     Ok(match &mut tx.0 {
         TxConn::Sqlite(t) => {
-            sqlx::query_as::<_, CheckRow>(SQLITE)
+            sqlx::query_as::<_, Check>(SQLITE)
                 .bind(to_json(uuids)?)
                 .fetch_all(&mut **t)
                 .await?
         }
         TxConn::Postgres(t) => {
-            sqlx::query_as::<_, CheckRow>(PG)
+            sqlx::query_as::<_, Check>(PG)
                 .bind(uuids)
                 .fetch_all(&mut **t)
                 .await?
@@ -117,7 +114,7 @@ pub(super) async fn open_starts(
 /// values stay binary JSON, so reading a field does not parse text again.
 pub(super) async fn write(
     tx: &mut Tx,
-    rows: &[CheckRow],
+    rows: &[Check],
     pings: &[NewPing<'_>],
 ) -> Result<(), StoreError> {
     if rows.is_empty() && pings.is_empty() {
@@ -149,12 +146,8 @@ pub(super) async fn write(
     Ok(())
 }
 
-fn ms(t: Option<Ts>) -> Option<i64> {
-    t.map(|t| t.0.timestamp_millis())
-}
-
-fn at(t: Option<Ts>) -> Option<DateTime<Utc>> {
-    t.map(|t| t.0)
+fn ms(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(|t| t.timestamp_millis())
 }
 
 fn body(p: &NewPing) -> Option<Vec<u8>> {
@@ -172,7 +165,7 @@ struct RowState<'a> {
     status: &'a str,
     last_ping: Option<i64>,
     last_start: Option<i64>,
-    rid: Option<&'a str>,
+    rid: Option<String>,
     duration: Option<i64>,
     alert_after: Option<i64>,
     n: i64,
@@ -195,7 +188,7 @@ struct PingValues<'a> {
     duration: Option<i64>,
 }
 
-fn sqlite_rows(rows: &[CheckRow]) -> Result<String, StoreError> {
+fn sqlite_rows(rows: &[Check]) -> Result<String, StoreError> {
     let values: Vec<RowState> = rows
         .iter()
         .map(|r| RowState {
@@ -203,7 +196,7 @@ fn sqlite_rows(rows: &[CheckRow]) -> Result<String, StoreError> {
             status: r.status.as_str(),
             last_ping: ms(r.last_ping),
             last_start: ms(r.last_start),
-            rid: r.last_start_rid.as_deref(),
+            rid: r.last_start_rid.map(|u| u.to_string()),
             duration: r.last_duration_ms,
             alert_after: ms(r.alert_after),
             n: r.n_pings,
@@ -237,7 +230,7 @@ fn to_json<T: Serialize>(values: &[T]) -> Result<String, StoreError> {
     serde_json::to_string(values).map_err(StoreError::other)
 }
 
-async fn update_pg(t: &mut PgConnection, rows: &[CheckRow]) -> Result<(), StoreError> {
+async fn update_pg(t: &mut PgConnection, rows: &[Check]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -250,11 +243,11 @@ async fn update_pg(t: &mut PgConnection, rows: &[CheckRow]) -> Result<(), StoreE
     )
     .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| at(r.last_ping)).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| at(r.last_start)).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.last_start_rid.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.last_ping).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.last_start).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.last_start_rid.map(|u| u.to_string())).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.last_duration_ms).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| at(r.alert_after)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.alert_after).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.n_pings).collect::<Vec<_>>())
     .execute(t)
     .await?;

@@ -16,7 +16,7 @@ use overdue::jobs::notifier::Notifier;
 use overdue::jobs::scheduler::{Scheduler, TickReport};
 use overdue::server::{self, Roles, Running};
 use overdue::state::AppState;
-use overdue::store::checks::{self, CheckConfig, CheckRow};
+use overdue::store::checks::{self, Check, CheckConfig};
 use overdue::store::flips::{self, QueuedNotification, RecordedFlip};
 use overdue::store::pings::{self, LoggedPing};
 use overdue::store::projects::{self, CreatedProject};
@@ -179,7 +179,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn check(&self, project: &CreatedProject, spec: CheckConfig) -> CheckRow {
+    pub async fn check(&self, project: &CreatedProject, spec: CheckConfig) -> Check {
         let mut tx = self.db().begin_write().await.unwrap();
         let row = checks::create(&mut tx, project.id, &spec, false, self.now())
             .await
@@ -189,7 +189,7 @@ impl TestApp {
     }
 
     /// A project with one default check (period 1 day, grace 1 hour).
-    pub async fn one_check(&self) -> (CreatedProject, CheckRow) {
+    pub async fn one_check(&self) -> (CreatedProject, Check) {
         let project = self.project().await;
         let check = self.check(&project, CheckConfig::default()).await;
         (project, check)
@@ -234,7 +234,7 @@ impl TestApp {
     }
 
     /// A check with default settings and the given name.
-    pub async fn named_check(&self, project: &CreatedProject, name: &str) -> CheckRow {
+    pub async fn named_check(&self, project: &CreatedProject, name: &str) -> Check {
         let spec = CheckConfig {
             name: name.into(),
             ..CheckConfig::default()
@@ -262,7 +262,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn assign(&self, check: &CheckRow, channel: &channels::Channel) {
+    pub async fn assign(&self, check: &Check, channel: &channels::Channel) {
         channels::assign(self.db(), check.id, channel.id)
             .await
             .unwrap();
@@ -285,7 +285,7 @@ impl TestApp {
     }
 
     /// A webhook channel in the project, assigned to the check.
-    pub async fn channel_for(&self, project: &CreatedProject, check: &CheckRow) -> i64 {
+    pub async fn channel_for(&self, project: &CreatedProject, check: &Check) -> i64 {
         let channel = self.channel(project).await;
         channels::assign(self.db(), check.id, channel)
             .await
@@ -293,18 +293,18 @@ impl TestApp {
         channel
     }
 
-    pub async fn reload(&self, check: &CheckRow) -> CheckRow {
+    pub async fn reload(&self, check: &Check) -> Check {
         checks::find_by_uuid(self.db(), &check.uuid)
             .await
             .unwrap()
             .expect("check exists")
     }
 
-    pub async fn pings(&self, check: &CheckRow) -> Vec<LoggedPing> {
+    pub async fn pings(&self, check: &Check) -> Vec<LoggedPing> {
         pings::recent(self.db(), check.id, 10_000).await.unwrap()
     }
 
-    pub async fn last_ping(&self, check: &CheckRow) -> LoggedPing {
+    pub async fn last_ping(&self, check: &Check) -> LoggedPing {
         self.pings(check)
             .await
             .into_iter()
@@ -312,13 +312,13 @@ impl TestApp {
             .expect("a ping was stored")
     }
 
-    pub async fn flips(&self, check: &CheckRow) -> Vec<RecordedFlip> {
+    pub async fn flips(&self, check: &Check) -> Vec<RecordedFlip> {
         flips::list(self.db(), check.id, DateTime::UNIX_EPOCH)
             .await
             .unwrap()
     }
 
-    pub async fn outbox(&self, check: &CheckRow) -> Vec<QueuedNotification> {
+    pub async fn outbox(&self, check: &Check) -> Vec<QueuedNotification> {
         flips::queued_for_check(self.db(), check.id).await.unwrap()
     }
 

@@ -10,7 +10,7 @@ mod wecom_allowance;
 use crate::helpers::receiver::{Answer, Receiver, Request};
 use crate::helpers::smtp::{Mail, SmtpSink};
 use crate::helpers::{Backend, TestApp};
-use overdue::store::checks::CheckRow;
+use overdue::store::checks::Check;
 use overdue::store::outbox::{self, Notification};
 use serde_json::json;
 
@@ -25,7 +25,7 @@ async fn app_for(backend: Backend, receiver: &Receiver, sink: &SmtpSink) -> Test
     .await
 }
 
-async fn ping(app: &TestApp, check: &CheckRow, suffix: &str, body: &str) {
+async fn ping(app: &TestApp, check: &Check, suffix: &str, body: &str) {
     let r = app
         .post(&format!("/ping/{}{suffix}", check.uuid), body.to_string())
         .await;
@@ -33,7 +33,7 @@ async fn ping(app: &TestApp, check: &CheckRow, suffix: &str, body: &str) {
 }
 
 /// The check's newest notification as stored.
-async fn latest(app: &TestApp, check: &CheckRow) -> Notification {
+async fn latest(app: &TestApp, check: &Check) -> Notification {
     let (rows, _) = outbox::for_check(app.db(), check.id, 10).await.unwrap();
     rows.into_iter().next().expect("a notification")
 }

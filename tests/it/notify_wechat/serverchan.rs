@@ -5,7 +5,7 @@ use super::{app_for, latest, ping, unwrapped};
 use crate::helpers::receiver::{Answer, Receiver, Request};
 use crate::helpers::smtp::{SmtpSink, mails_to};
 use crate::helpers::{Backend, TestApp};
-use overdue::store::checks::CheckRow;
+use overdue::store::checks::Check;
 use overdue::store::outbox;
 use overdue::store::projects::CreatedProject;
 use serde_json::{Value, json};
@@ -35,7 +35,7 @@ fn form_field(r: &Request, name: &str) -> String {
 async fn notifications_api(
     app: &TestApp,
     project: &CreatedProject,
-    check: &CheckRow,
+    check: &Check,
 ) -> (String, Value) {
     let r = app
         .http
