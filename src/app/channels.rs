@@ -2,6 +2,7 @@
 
 use super::Error;
 use crate::domain::channel_config::{ChannelConfig, ChannelKind};
+use crate::domain::ids::ProjectId;
 use crate::notify::notice::ChannelRef;
 use crate::notify::{self, Notice};
 use crate::state::AppState;
@@ -28,7 +29,7 @@ pub struct ChannelInput {
 /// Creates a channel in the project.
 pub async fn create(
     app: &AppState,
-    project_id: i64,
+    project_id: ProjectId,
     input: &ChannelInput,
 ) -> Result<Channel, Error> {
     let fields = fields(app, input, None)?;

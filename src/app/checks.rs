@@ -2,6 +2,7 @@
 
 use super::Error;
 use crate::domain::check_update::CheckUpdate;
+use crate::domain::ids::{ChannelId, ProjectId};
 use crate::state::AppState;
 use crate::store::channels;
 use crate::store::check_edits::{self, Edit, Upserted};
@@ -20,7 +21,7 @@ pub enum Saved {
 /// conveniences (a slug derived from the name).
 pub async fn create(
     app: &AppState,
-    project_id: i64,
+    project_id: ProjectId,
     update: &CheckUpdate,
     api_version: u8,
 ) -> Result<(Check, Saved), Error> {
@@ -68,9 +69,9 @@ pub async fn update(
 /// The channel ids an update's `channels` field selects, if it has one.
 async fn channel_selection(
     app: &AppState,
-    project_id: i64,
+    project_id: ProjectId,
     update: &CheckUpdate,
-) -> Result<Option<Vec<i64>>, Error> {
+) -> Result<Option<Vec<ChannelId>>, Error> {
     let Some(spec) = &update.channels else {
         return Ok(None);
     };

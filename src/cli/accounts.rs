@@ -2,6 +2,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::domain::ids::UserId;
 use crate::store::projects::{self, CreatedProject};
 use crate::store::{Db, users};
 use anyhow::Context;
@@ -37,7 +38,7 @@ pub async fn create_user(
     config: &Config,
     email: &str,
     password: Option<String>,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<UserId> {
     let email = parse_email(email)?;
     let hash = match password {
         Some(p) => Some(hash_password(p).await?),

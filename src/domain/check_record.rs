@@ -4,6 +4,7 @@
 
 use super::check::{CheckState, Status};
 use super::check_config::{CheckConfig, Methods};
+use super::ids::{CheckId, ProjectId};
 use super::ping::PingRules;
 use super::schedule::{Schedule, ScheduleError, ScheduleKind};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -11,12 +12,12 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
-    pub id: i64,
+    pub id: CheckId,
     /// The check's ping URL.
     pub uuid: Uuid,
     /// The read-only alias of the uuid (healthchecks' `unique_key`).
     pub unique_key: String,
-    pub project_id: i64,
+    pub project_id: ProjectId,
     pub name: String,
     pub slug: String,
     pub tags: String,

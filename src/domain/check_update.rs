@@ -3,6 +3,7 @@
 //! to a check's configuration.
 
 use super::check_config::{CheckConfig, Methods};
+use super::ids::ChannelId;
 use super::schedule::{self, Schedule, ScheduleKind};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -280,12 +281,12 @@ impl CheckUpdate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChannelSelection {
     All,
-    Ids(Vec<i64>),
+    Ids(Vec<ChannelId>),
 }
 
 /// A channel as `channels` can name it: by uuid or by exact name.
 pub struct NamedChannel<'a> {
-    pub id: i64,
+    pub id: ChannelId,
     pub uuid: Uuid,
     pub name: &'a str,
 }

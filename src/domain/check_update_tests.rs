@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::ids::ChannelId;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -258,17 +259,17 @@ fn unique_matches_only_when_every_named_field_is_given_and_equal() {
 fn channel_identifiers_resolve_by_uuid_or_name() {
     let chans = [
         NamedChannel {
-            id: 1,
+            id: ChannelId(1),
             uuid: Uuid::from_u128(1),
             name: "ops",
         },
         NamedChannel {
-            id: 2,
+            id: ChannelId(2),
             uuid: Uuid::from_u128(2),
             name: "dup",
         },
         NamedChannel {
-            id: 3,
+            id: ChannelId(3),
             uuid: Uuid::from_u128(3),
             name: "dup",
         },
@@ -280,11 +281,11 @@ fn channel_identifiers_resolve_by_uuid_or_name() {
     );
     assert_eq!(
         resolve_channels("ops,00000000-0000-0000-0000-000000000002", &chans),
-        Ok(ChannelSelection::Ids(vec![1, 2]))
+        Ok(ChannelSelection::Ids(vec![ChannelId(1), ChannelId(2)]))
     );
     assert_eq!(
         resolve_channels("ops,ops", &chans),
-        Ok(ChannelSelection::Ids(vec![1]))
+        Ok(ChannelSelection::Ids(vec![ChannelId(1)]))
     );
     assert_eq!(
         resolve_channels("nope", &chans),

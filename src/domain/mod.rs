@@ -9,6 +9,7 @@ pub mod check_record;
 pub mod check_update;
 pub mod cron;
 pub mod delivery;
+pub mod ids;
 pub mod keys;
 pub mod oncalendar;
 pub mod ping;

@@ -3,6 +3,7 @@
 
 use super::channel_config::ChannelKind;
 use super::check::Status;
+use super::ids::{ChannelId, ProjectId};
 use super::ping::PingKind;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -10,9 +11,9 @@ use uuid::Uuid;
 /// A channel of a project: where its notifications go.
 #[derive(Debug, Clone)]
 pub struct Channel {
-    pub id: i64,
+    pub id: ChannelId,
     pub uuid: Uuid,
-    pub project_id: i64,
+    pub project_id: ProjectId,
     pub kind: ChannelKind,
     pub name: String,
     /// The kind's configuration, as stored JSON text (see `ChannelConfig::from_stored`).

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::domain::channel_config::ChannelConfig;
 use crate::domain::check::Status;
 use crate::domain::delivery::RetryPolicy;
+use crate::domain::ids::ChannelId;
 use crate::notify::notice::{BODY_CAP, ChannelRef, CheckInfo, LastPing, schedule_text};
 use crate::notify::{self, Notice, SendError, Senders, email, wecom};
 use crate::state::AppState;
@@ -75,7 +76,7 @@ impl Notifier {
             let now = self.clock.now();
             let claimed = outbox::claim(&self.state.db, now, now + self.lease(), BATCH).await?;
             let n = claimed.len();
-            let mut by_channel: BTreeMap<i64, Vec<Claimed>> = BTreeMap::new();
+            let mut by_channel: BTreeMap<ChannelId, Vec<Claimed>> = BTreeMap::new();
             for row in claimed {
                 by_channel.entry(row.channel_id).or_default().push(row);
             }
@@ -112,7 +113,7 @@ impl Notifier {
     /// one digest, within the robot's shared per-minute allowance.
     async fn deliver_group(
         &self,
-        channel_id: i64,
+        channel_id: ChannelId,
         rows: Vec<Claimed>,
     ) -> Result<Vec<Outcome>, StoreError> {
         let db = &self.state.db;

@@ -3,12 +3,13 @@
 
 use super::checks::{Check, check_columns};
 use super::{Db, on_pool};
+use crate::domain::ids::ProjectId;
 use crate::store::StoreError;
 
 /// A project as a badge sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BadgeProject {
-    pub id: i64,
+    pub id: ProjectId,
     pub badge_key: String,
 }
 
@@ -21,15 +22,18 @@ pub async fn project_by_badge_key(
 }
 
 /// A project's badge key, by the project's id.
-pub async fn project_badge_key(db: &Db, project_id: i64) -> Result<Option<String>, StoreError> {
+pub async fn project_badge_key(
+    db: &Db,
+    project_id: ProjectId,
+) -> Result<Option<String>, StoreError> {
     const SQL: &str = "select badge_key from projects where id = $1";
     on_pool!(db, p => sqlx::query_scalar::<_, String>(SQL).bind(project_id).fetch_optional(p).await)
 }
 
 /// A project's id, by its public uuid.
-pub async fn project_id_by_uuid(db: &Db, uuid: &str) -> Result<Option<i64>, StoreError> {
+pub async fn project_id_by_uuid(db: &Db, uuid: &str) -> Result<Option<ProjectId>, StoreError> {
     const SQL: &str = "select id from projects where uuid = $1";
-    on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(uuid).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_scalar::<_, ProjectId>(SQL).bind(uuid).fetch_optional(p).await)
 }
 
 pub async fn check_by_badge_key(db: &Db, badge_key: &str) -> Result<Option<Check>, StoreError> {

@@ -3,6 +3,7 @@
 use super::{Db, Ts, Tx, on_pool, on_tx};
 use crate::domain::channel_config::ChannelKind;
 use crate::domain::check_update::{ChannelSelection, NamedChannel, resolve_channels};
+use crate::domain::ids::{ChannelId, CheckId, ProjectId};
 pub use crate::domain::records::Channel;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
@@ -19,13 +20,13 @@ macro_rules! select_channels {
 }
 
 /// A project's channels, oldest first.
-pub async fn list(db: &Db, project_id: i64) -> Result<Vec<Channel>, StoreError> {
+pub async fn list(db: &Db, project_id: ProjectId) -> Result<Vec<Channel>, StoreError> {
     const SQL: &str = select_channels!("where project_id = $1 order by id");
     on_pool!(db, p => sqlx::query_as::<_, Channel>(SQL).bind(project_id).fetch_all(p).await)
 }
 
 /// A project's channels, inside a transaction.
-pub async fn list_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<Channel>, StoreError> {
+pub async fn list_tx(tx: &mut Tx, project_id: ProjectId) -> Result<Vec<Channel>, StoreError> {
     const SQL: &str = select_channels!("where project_id = $1 order by id");
     on_tx!(tx, c => sqlx::query_as::<_, Channel>(SQL).bind(project_id).fetch_all(c).await)
 }
@@ -48,7 +49,7 @@ pub struct ChannelFields {
 
 pub async fn create(
     db: &Db,
-    project_id: i64,
+    project_id: ProjectId,
     fields: &ChannelFields,
     now: DateTime<Utc>,
 ) -> Result<Channel, StoreError> {
@@ -65,7 +66,7 @@ pub async fn create(
 
 /// Replaces a channel's settings; a changed channel is enabled again and its last error
 /// forgotten, since the change is usually the fix.
-pub async fn update(db: &Db, id: i64, fields: &ChannelFields) -> Result<(), StoreError> {
+pub async fn update(db: &Db, id: ChannelId, fields: &ChannelFields) -> Result<(), StoreError> {
     const SQL: &str = "update channels set kind = $2, name = $3, config = $4, notify_up = $5, \
                        notify_down = $6, disabled = false, last_error = null where id = $1";
     on_pool!(db, p => sqlx::query(SQL)
@@ -74,14 +75,14 @@ pub async fn update(db: &Db, id: i64, fields: &ChannelFields) -> Result<(), Stor
         .execute(p).await.map(|_| ()))
 }
 
-pub async fn delete(db: &Db, id: i64) -> Result<(), StoreError> {
+pub async fn delete(db: &Db, id: ChannelId) -> Result<(), StoreError> {
     on_pool!(db, p => sqlx::query("delete from channels where id = $1").bind(id).execute(p).await.map(|_| ()))
 }
 
 /// Turns a channel's per-direction switches and its disabled flag.
 pub async fn set_flags(
     db: &Db,
-    channel_id: i64,
+    channel_id: ChannelId,
     notify_up: bool,
     notify_down: bool,
     disabled: bool,
@@ -94,13 +95,13 @@ pub async fn set_flags(
 }
 
 /// Assigns a channel to a check (again is harmless).
-pub async fn assign(db: &Db, check_id: i64, channel_id: i64) -> Result<(), StoreError> {
+pub async fn assign(db: &Db, check_id: CheckId, channel_id: ChannelId) -> Result<(), StoreError> {
     const SQL: &str =
         "insert into check_channels (check_id, channel_id) values ($1, $2) on conflict do nothing";
     on_pool!(db, p => sqlx::query(SQL).bind(check_id).bind(channel_id).execute(p).await.map(|_| ()))
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Channel>, StoreError> {
+pub async fn find_by_id(db: &Db, id: ChannelId) -> Result<Option<Channel>, StoreError> {
     const SQL: &str = select_channels!("where id = $1");
     on_pool!(db, p => sqlx::query_as::<_, Channel>(SQL).bind(id).fetch_optional(p).await)
 }
@@ -109,7 +110,7 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Channel>, StoreError>
 /// last error (cleared by a success).
 pub async fn record_delivery(
     db: &Db,
-    id: i64,
+    id: ChannelId,
     at: DateTime<Utc>,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -118,7 +119,7 @@ pub async fn record_delivery(
 }
 
 /// Disables a channel that failed permanently; returns whether this call disabled it.
-pub async fn disable(db: &Db, id: i64, error: &str) -> Result<bool, StoreError> {
+pub async fn disable(db: &Db, id: ChannelId, error: &str) -> Result<bool, StoreError> {
     const SQL: &str =
         "update channels set disabled = true, last_error = $2 where id = $1 and not disabled";
     on_pool!(db, p => sqlx::query(SQL).bind(id).bind(error).execute(p).await.map(|r| r.rows_affected() == 1))
@@ -133,7 +134,7 @@ pub async fn unsubscribe(db: &Db, uuid: &str, token: &str) -> Result<bool, Store
 
 /// Resolves a `channels` field (`*`, `""`, or uuids and names) against a project's
 /// channels into channel ids, or the message saying which identifier is wrong.
-pub fn select(spec: &str, available: &[Channel]) -> Result<Vec<i64>, String> {
+pub fn select(spec: &str, available: &[Channel]) -> Result<Vec<ChannelId>, String> {
     let named: Vec<NamedChannel> = available
         .iter()
         .map(|c| NamedChannel {

@@ -6,6 +6,7 @@
 use super::checks::{self, Check};
 use super::{Db, StoreError, Tx, projects};
 use crate::domain::check_config::CheckConfig;
+use crate::domain::ids::{ChannelId, CheckId, ProjectId};
 use chrono::{DateTime, Utc};
 
 /// A change to a check's configuration and channels.
@@ -14,7 +15,7 @@ pub struct Edit<'a> {
     /// Applies the requested change to a configuration; says whether anything changed.
     pub apply: &'a (dyn Fn(&mut CheckConfig) -> bool + Sync),
     /// The channels to assign instead of the current ones, when the request names them.
-    pub channels: Option<&'a [i64]>,
+    pub channels: Option<&'a [ChannelId]>,
 }
 
 /// What [`upsert`] did.
@@ -32,7 +33,7 @@ pub enum Upserted {
 /// check limit.
 pub async fn upsert(
     db: &Db,
-    project_id: i64,
+    project_id: ProjectId,
     matches: Option<&(dyn Fn(&CheckConfig) -> bool + Sync)>,
     edit: Edit<'_>,
     check_limit: i64,
@@ -67,7 +68,7 @@ pub async fn upsert(
 }
 
 /// Changes one check; `None` when it no longer exists.
-pub async fn edit(db: &Db, check_id: i64, edit: Edit<'_>) -> Result<Option<Check>, StoreError> {
+pub async fn edit(db: &Db, check_id: CheckId, edit: Edit<'_>) -> Result<Option<Check>, StoreError> {
     let mut tx = db.begin_write().await?;
     let Some(row) = checks::lock_by_id(&mut tx, check_id).await? else {
         return Ok(None);

@@ -4,6 +4,7 @@ use super::{Db, Ts, Tx, TxConn, on_pool, on_tx, ts::opt};
 use crate::domain::check::{self, CheckState, Flip, NotPaused};
 pub use crate::domain::check_config::CheckConfig;
 pub use crate::domain::check_record::Check;
+use crate::domain::ids::{ChannelId, CheckId, ProjectId, UserId};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -45,7 +46,7 @@ pub fn unique_key(uuid: &Uuid) -> String {
 /// assigned to it.
 pub async fn create(
     tx: &mut Tx,
-    project_id: i64,
+    project_id: ProjectId,
     config: &CheckConfig,
     all_channels: bool,
     now: DateTime<Utc>,
@@ -90,7 +91,7 @@ pub async fn lock_by_uuid(tx: &mut Tx, uuid: &Uuid) -> Result<Option<Check>, Sto
 /// ambiguous.
 pub async fn lock_by_slug(
     tx: &mut Tx,
-    project_id: i64,
+    project_id: ProjectId,
     slug: &str,
 ) -> Result<Vec<Check>, StoreError> {
     select_locked!(
@@ -154,18 +155,18 @@ where
     Ok(Some((row, Some(flip))))
 }
 
-async fn reload(tx: &mut Tx, id: i64) -> Result<Check, StoreError> {
+async fn reload(tx: &mut Tx, id: CheckId) -> Result<Check, StoreError> {
     const SQL: &str = concat!("select ", check_columns!(), " from checks where id = $1");
     on_tx!(tx, c => sqlx::query_as::<_, Check>(SQL).bind(id).fetch_one(c).await)
 }
 
 /// Deletes a check and everything recorded for it.
-pub async fn delete(db: &Db, id: i64) -> Result<(), StoreError> {
+pub async fn delete(db: &Db, id: CheckId) -> Result<(), StoreError> {
     on_pool!(db, p => sqlx::query("delete from checks where id = $1").bind(id).execute(p).await.map(|_| ()))
 }
 
 /// How many checks the projects owned by `owner_id` hold together.
-pub async fn count_owned_by(tx: &mut Tx, owner_id: i64) -> Result<i64, StoreError> {
+pub async fn count_owned_by(tx: &mut Tx, owner_id: UserId) -> Result<i64, StoreError> {
     const SQL: &str = "select count(*) from checks c join projects p on p.id = c.project_id \
                        where p.owner_id = $1";
     on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).bind(owner_id).fetch_one(c).await)
@@ -180,26 +181,30 @@ pub async fn exists_by_slug(db: &Db, ping_key: &str, slug: &str) -> Result<bool,
     Ok(n > 0)
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<Check>, StoreError> {
+pub async fn find_by_id(db: &Db, id: CheckId) -> Result<Option<Check>, StoreError> {
     const SQL: &str = concat!("select ", check_columns!(), " from checks where id = $1");
     on_pool!(db, p => sqlx::query_as::<_, Check>(SQL).bind(id).fetch_optional(p).await)
 }
 
 /// The ids of a project's checks with this slug.
-pub async fn ids_by_slug(db: &Db, project_id: i64, slug: &str) -> Result<Vec<i64>, StoreError> {
+pub async fn ids_by_slug(
+    db: &Db,
+    project_id: ProjectId,
+    slug: &str,
+) -> Result<Vec<CheckId>, StoreError> {
     const SQL: &str = "select id from checks where project_id = $1 and slug = $2 order by id";
-    on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(project_id).bind(slug).fetch_all(p).await)
+    on_pool!(db, p => sqlx::query_scalar::<_, CheckId>(SQL).bind(project_id).bind(slug).fetch_all(p).await)
 }
 
 /// The ids of the channels assigned to a check.
-pub async fn channel_ids(db: &Db, check_id: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn channel_ids(db: &Db, check_id: CheckId) -> Result<Vec<ChannelId>, StoreError> {
     const SQL: &str =
         "select channel_id from check_channels where check_id = $1 order by channel_id";
-    on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL).bind(check_id).fetch_all(p).await)
+    on_pool!(db, p => sqlx::query_scalar::<_, ChannelId>(SQL).bind(check_id).fetch_all(p).await)
 }
 
 /// A project's checks, oldest first.
-pub async fn list_by_project(db: &Db, project_id: i64) -> Result<Vec<Check>, StoreError> {
+pub async fn list_by_project(db: &Db, project_id: ProjectId) -> Result<Vec<Check>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),
@@ -211,7 +216,7 @@ pub async fn list_by_project(db: &Db, project_id: i64) -> Result<Vec<Check>, Sto
 /// A check of the project by its read-only alias.
 pub async fn find_by_unique_key(
     db: &Db,
-    project_id: i64,
+    project_id: ProjectId,
     unique_key: &str,
 ) -> Result<Option<Check>, StoreError> {
     const SQL: &str = concat!(
@@ -224,7 +229,11 @@ pub async fn find_by_unique_key(
 
 /// Stores a new configuration for a locked check and recomputes its deadline under the
 /// new schedule; returns the updated row.
-pub async fn save_config(tx: &mut Tx, id: i64, config: &CheckConfig) -> Result<Check, StoreError> {
+pub async fn save_config(
+    tx: &mut Tx,
+    id: CheckId,
+    config: &CheckConfig,
+) -> Result<Check, StoreError> {
     const SQL: &str = "update checks set name = $2, slug = $3, tags = $4, descr = $5, kind = $6, \
                        timeout = $7, grace = $8, schedule = $9, tz = $10, methods = $11, \
                        manual_resume = $12, filter_subject = $13, filter_body = $14, \
@@ -251,8 +260,8 @@ pub async fn save_config(tx: &mut Tx, id: i64, config: &CheckConfig) -> Result<C
 /// Replaces the channels assigned to a check.
 pub async fn set_channels(
     tx: &mut Tx,
-    check_id: i64,
-    channel_ids: &[i64],
+    check_id: CheckId,
+    channel_ids: &[ChannelId],
 ) -> Result<(), StoreError> {
     const CLEAR: &str = "delete from check_channels where check_id = $1";
     const ADD: &str = "insert into check_channels (check_id, channel_id) values ($1, $2)";
@@ -266,13 +275,13 @@ pub async fn set_channels(
 /// The uuids of the channels assigned to each check of a project, sorted.
 pub async fn channel_uuids_by_check(
     db: &Db,
-    project_id: i64,
-) -> Result<std::collections::HashMap<i64, Vec<String>>, StoreError> {
+    project_id: ProjectId,
+) -> Result<std::collections::HashMap<CheckId, Vec<String>>, StoreError> {
     const SQL: &str = "select cc.check_id, ch.uuid from check_channels cc \
                        join channels ch on ch.id = cc.channel_id \
                        where ch.project_id = $1 order by cc.check_id, ch.uuid";
-    let rows = on_pool!(db, p => sqlx::query_as::<_, (i64, String)>(SQL).bind(project_id).fetch_all(p).await)?;
-    let mut map: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    let rows = on_pool!(db, p => sqlx::query_as::<_, (CheckId, String)>(SQL).bind(project_id).fetch_all(p).await)?;
+    let mut map: std::collections::HashMap<CheckId, Vec<String>> = std::collections::HashMap::new();
     for (check_id, uuid) in rows {
         map.entry(check_id).or_default().push(uuid);
     }
@@ -280,12 +289,15 @@ pub async fn channel_uuids_by_check(
 }
 
 /// Loads a check by id for update (see `select_locked!`).
-pub async fn lock_by_id(tx: &mut Tx, id: i64) -> Result<Option<Check>, StoreError> {
+pub async fn lock_by_id(tx: &mut Tx, id: CheckId) -> Result<Option<Check>, StoreError> {
     select_locked!(tx, fetch_optional, "id = $1", id)
 }
 
 /// A project's checks, inside a transaction (for `unique` upserts).
-pub async fn list_by_project_tx(tx: &mut Tx, project_id: i64) -> Result<Vec<Check>, StoreError> {
+pub async fn list_by_project_tx(
+    tx: &mut Tx,
+    project_id: ProjectId,
+) -> Result<Vec<Check>, StoreError> {
     const SQL: &str = concat!(
         "select ",
         check_columns!(),

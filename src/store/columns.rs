@@ -5,6 +5,7 @@
 use crate::domain::channel_config::ChannelKind;
 use crate::domain::check::Status;
 use crate::domain::check_config::Methods;
+use crate::domain::ids::{ChannelId, CheckId, ProjectId, UserId};
 use crate::domain::ping::PingKind;
 use crate::domain::schedule::ScheduleKind;
 
@@ -57,3 +58,51 @@ mod tests {
         );
     }
 }
+
+/// Ids are integers in the database: each id type encodes and decodes as an `i64`.
+macro_rules! id_column {
+    ($($type:ty),*) => {$(
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $type
+        where
+            i64: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <i64 as sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <i64 as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $type
+        where
+            i64: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <i64 as sqlx::Encode<'q, DB>>::encode_by_ref(&self.0, buf)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $type
+        where
+            i64: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok(Self(<i64 as sqlx::Decode<'r, DB>>::decode(value)?))
+            }
+        }
+
+        impl sqlx::postgres::PgHasArrayType for $type {
+            fn array_type_info() -> sqlx::postgres::PgTypeInfo {
+                <i64 as sqlx::postgres::PgHasArrayType>::array_type_info()
+            }
+        }
+    )*};
+}
+
+id_column!(CheckId, ProjectId, ChannelId, UserId);

@@ -6,6 +6,7 @@
 use super::checks::{Check, check_columns};
 use super::{Db, Ts, Tx, TxConn, on_pool, on_tx};
 use crate::domain::check::{DeadlineOutcome, Flip};
+use crate::domain::ids::CheckId;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
@@ -104,7 +105,7 @@ async fn flip_down_bulk(tx: &mut Tx, down: &[(&Check, Flip)]) -> Result<u64, Sto
     if down.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<i64> = down.iter().map(|(r, _)| r.id).collect();
+    let ids: Vec<CheckId> = down.iter().map(|(r, _)| r.id).collect();
     let at: Vec<DateTime<Utc>> = down.iter().map(|(_, f)| f.at).collect();
     let old: Vec<&str> = down.iter().map(|(_, f)| f.old.as_str()).collect();
     let reason: Vec<&str> = down.iter().map(|(_, f)| f.reason.as_str()).collect();
@@ -149,7 +150,7 @@ async fn reschedule_bulk(
     if later.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i64> = later.iter().map(|(r, _)| r.id).collect();
+    let ids: Vec<CheckId> = later.iter().map(|(r, _)| r.id).collect();
     let at: Vec<Option<DateTime<Utc>>> = later.iter().map(|(_, a)| *a).collect();
     sqlx::query(
         "update checks set alert_after = v.at from unnest($1::bigint[], $2::timestamptz[]) as v(id, at) \

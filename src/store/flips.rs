@@ -2,6 +2,7 @@
 
 use super::{Db, Ts, Tx, on_pool, on_tx};
 use crate::domain::check::Flip;
+use crate::domain::ids::{ChannelId, CheckId};
 pub use crate::domain::records::RecordedFlip;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use chrono::{DateTime, Utc};
 /// that is assigned to the check, enabled, and listening for the new status. Runs in the
 /// caller's transaction, so the flip and its notifications land together or not at all.
 /// Returns the number of notifications queued.
-pub async fn record(tx: &mut Tx, check_id: i64, flip: &Flip) -> Result<u64, StoreError> {
+pub async fn record(tx: &mut Tx, check_id: CheckId, flip: &Flip) -> Result<u64, StoreError> {
     const INSERT: &str = "insert into flips (check_id, created, old_status, new_status, reason) \
                           values ($1, $2, $3, $4, $5) returning id";
     let flip_id = on_tx!(tx, c => sqlx::query_scalar::<_, i64>(INSERT)
@@ -33,7 +34,7 @@ pub async fn record(tx: &mut Tx, check_id: i64, flip: &Flip) -> Result<u64, Stor
 /// A check's flips since `since` (inclusive), oldest first.
 pub async fn list(
     db: &Db,
-    check_id: i64,
+    check_id: CheckId,
     since: DateTime<Utc>,
 ) -> Result<Vec<RecordedFlip>, StoreError> {
     const SQL: &str = "select id, created, old_status, new_status, reason from flips \
@@ -44,8 +45,8 @@ pub async fn list(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueuedNotification {
     pub id: i64,
-    pub check_id: i64,
-    pub channel_id: i64,
+    pub check_id: CheckId,
+    pub channel_id: ChannelId,
     pub flip_id: i64,
     pub status: String,
     pub due_at: Ts,
@@ -54,7 +55,7 @@ pub struct QueuedNotification {
 /// The outbox rows of a check, oldest first.
 pub async fn queued_for_check(
     db: &Db,
-    check_id: i64,
+    check_id: CheckId,
 ) -> Result<Vec<QueuedNotification>, StoreError> {
     const SQL: &str = "select id, check_id, channel_id, flip_id, status, due_at from notifications \
                        where check_id = $1 order by id";
@@ -64,7 +65,7 @@ pub async fn queued_for_check(
 /// A check's flips in `[start, end)`, newest first, as the flips API lists them.
 pub async fn list_between(
     db: &Db,
-    check_id: i64,
+    check_id: CheckId,
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
 ) -> Result<Vec<RecordedFlip>, StoreError> {

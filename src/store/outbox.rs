@@ -5,6 +5,7 @@
 use super::checks::{Check, check_columns};
 use super::{Db, Pool, Ts, on_pool};
 use crate::domain::check::Status;
+use crate::domain::ids::{ChannelId, CheckId, ProjectId};
 pub use crate::domain::records::{DeliveryAttempt, LoggedPing, Notification, RecordedFlip};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
@@ -12,8 +13,8 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,
-    pub check_id: i64,
-    pub channel_id: i64,
+    pub check_id: CheckId,
+    pub channel_id: ChannelId,
     pub flip_id: i64,
     #[sqlx(try_from = "String")]
     pub status: Status,
@@ -143,7 +144,7 @@ pub struct NoticeParts {
 /// Loads what a notification needs; `None` if its check is gone.
 pub async fn notice_parts(
     db: &Db,
-    check_id: i64,
+    check_id: CheckId,
     flip_id: i64,
 ) -> Result<Option<NoticeParts>, StoreError> {
     const CHECK: &str = concat!("select ", check_columns!(), " from checks where id = $1");
@@ -176,7 +177,7 @@ pub async fn notice_parts(
 }
 
 /// Emails of the people who manage a project (owners and managers).
-pub async fn manager_emails(db: &Db, project_id: i64) -> Result<Vec<String>, StoreError> {
+pub async fn manager_emails(db: &Db, project_id: ProjectId) -> Result<Vec<String>, StoreError> {
     const SQL: &str = "select u.email from memberships m join users u on u.id = m.user_id \
                        where m.project_id = $1 and m.role in ('owner', 'manager') order by u.email";
     on_pool!(db, p => sqlx::query_scalar::<_, String>(SQL).bind(project_id).fetch_all(p).await)
@@ -205,7 +206,7 @@ pub async fn prune_rate_windows(db: &Db, before: DateTime<Utc>) -> Result<(), St
 /// A check's notifications, newest first, with their attempts.
 pub async fn for_check(
     db: &Db,
-    check_id: i64,
+    check_id: CheckId,
     limit: i64,
 ) -> Result<(Vec<Notification>, Vec<DeliveryAttempt>), StoreError> {
     const ROWS: &str = "select n.id, ch.uuid as channel_uuid, n.status, n.state, n.created, n.attempts, \

@@ -1,6 +1,7 @@
 //! Projects, their members and their keys.
 
 use super::{Db, Ts, Tx, TxConn, on_pool, on_tx};
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::keys;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
@@ -9,17 +10,17 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProjectRow {
-    pub id: i64,
+    pub id: ProjectId,
     pub uuid: String,
     pub name: String,
-    pub owner_id: i64,
+    pub owner_id: UserId,
 }
 
 /// A new project and its secrets, which exist in clear only here.
 #[derive(Debug, Clone, Serialize)]
 pub struct CreatedProject {
     #[serde(skip)]
-    pub id: i64,
+    pub id: ProjectId,
     pub uuid: String,
     pub name: String,
     pub ping_key: String,
@@ -31,12 +32,12 @@ pub struct CreatedProject {
 /// read-only API key.
 pub async fn create(
     db: &Db,
-    owner_id: i64,
+    owner_id: UserId,
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<CreatedProject, StoreError> {
     let created = CreatedProject {
-        id: 0,
+        id: ProjectId(0),
         uuid: Uuid::new_v4().to_string(),
         name: name.to_string(),
         ping_key: keys::new_ping_key(),
@@ -46,7 +47,7 @@ pub async fn create(
     let mut tx = db.begin_write().await?;
     const PROJECT: &str = "insert into projects (uuid, name, owner_id, ping_key_hash, badge_key, created) \
                            values ($1, $2, $3, $4, $5, $6) returning id";
-    let id = on_tx!(&mut tx, c => sqlx::query_scalar::<_, i64>(PROJECT)
+    let id = on_tx!(&mut tx, c => sqlx::query_scalar::<_, ProjectId>(PROJECT)
         .bind(&created.uuid).bind(name).bind(owner_id).bind(keys::digest(&created.ping_key))
         .bind(Uuid::new_v4().to_string()).bind(Ts(now))
         .fetch_one(c).await)?;
@@ -95,20 +96,20 @@ pub async fn find_by_uuid(db: &Db, uuid: &str) -> Result<Option<ProjectRow>, Sto
 }
 
 /// The project an API key belongs to, and whether the key is read-only.
-pub async fn find_by_api_key(db: &Db, key: &str) -> Result<Option<(i64, bool)>, StoreError> {
+pub async fn find_by_api_key(db: &Db, key: &str) -> Result<Option<(ProjectId, bool)>, StoreError> {
     const SQL: &str = "select project_id, read_only from api_keys where key_hash = $1";
     let digest = keys::digest(key);
-    on_pool!(db, p => sqlx::query_as::<_, (i64, bool)>(SQL).bind(&digest).fetch_optional(p).await)
+    on_pool!(db, p => sqlx::query_as::<_, (ProjectId, bool)>(SQL).bind(&digest).fetch_optional(p).await)
 }
 
 /// The owner of a project.
-pub async fn owner_of(tx: &mut Tx, project_id: i64) -> Result<i64, StoreError> {
+pub async fn owner_of(tx: &mut Tx, project_id: ProjectId) -> Result<UserId, StoreError> {
     const SQL: &str = "select owner_id from projects where id = $1";
-    on_tx!(tx, c => sqlx::query_scalar::<_, i64>(SQL).bind(project_id).fetch_one(c).await)
+    on_tx!(tx, c => sqlx::query_scalar::<_, UserId>(SQL).bind(project_id).fetch_one(c).await)
 }
 
 /// A project's name.
-pub async fn name_of(db: &Db, project_id: i64) -> Result<String, StoreError> {
+pub async fn name_of(db: &Db, project_id: ProjectId) -> Result<String, StoreError> {
     const SQL: &str = "select name from projects where id = $1";
     on_pool!(db, p => sqlx::query_scalar::<_, String>(SQL).bind(project_id).fetch_one(p).await)
 }

@@ -1,12 +1,13 @@
 //! User accounts.
 
 use super::{Db, Ts, on_pool};
+use crate::domain::ids::UserId;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
 }
 
@@ -25,10 +26,10 @@ pub async fn create(
     email: &str,
     password_hash: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<i64, CreateUserError> {
+) -> Result<UserId, CreateUserError> {
     const SQL: &str =
         "insert into users (email, password_hash, created) values ($1, $2, $3) returning id";
-    let result = on_pool!(db, p => sqlx::query_scalar::<_, i64>(SQL)
+    let result = on_pool!(db, p => sqlx::query_scalar::<_, UserId>(SQL)
         .bind(email).bind(password_hash).bind(Ts(now))
         .fetch_one(p).await);
     result.map_err(|e| match e {

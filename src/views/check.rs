@@ -1,6 +1,6 @@
 use super::time::iso_seconds;
-use crate::domain::schedule::ScheduleKind;
 use crate::domain::check_record::Check;
+use crate::domain::schedule::ScheduleKind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

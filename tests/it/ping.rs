@@ -139,7 +139,7 @@ on_both_backends! {
         overdue::store::channels::set_flags(app.db(), disabled, true, true, true).await.unwrap();
         let loud = app.channel_for(&project, &check).await;
         app.get(&format!("/ping/{}/fail", check.uuid)).await;
-        let channels: Vec<i64> = app.outbox(&check).await.into_iter().map(|n| n.channel_id).collect();
+        let channels: Vec<_> = app.outbox(&check).await.into_iter().map(|n| n.channel_id).collect();
         assert_eq!(channels, [loud]);
     }
 

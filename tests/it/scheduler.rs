@@ -3,6 +3,7 @@
 use crate::helpers::TestApp;
 use chrono::{TimeDelta, TimeZone, Utc};
 use overdue::domain::check::Status;
+use overdue::domain::ids::CheckId;
 use overdue::domain::schedule::ScheduleKind;
 use overdue::jobs::scheduler::Scheduler;
 use overdue::store::checks::{self, CheckConfig};
@@ -13,7 +14,7 @@ fn secs(n: i64) -> TimeDelta {
 }
 
 /// Runs one statement with two instants bound as `$1` and `$2` and an id as `$3`.
-async fn exec(app: &TestApp, sql: &'static str, a: Option<Ts>, b: Option<Ts>, id: i64) {
+async fn exec(app: &TestApp, sql: &'static str, a: Option<Ts>, b: Option<Ts>, id: CheckId) {
     on_raw!(app.raw().await, p => {
         sqlx::query(sql).bind(a).bind(b).bind(id).execute(&p).await.expect("statement");
     });

@@ -1,6 +1,7 @@
 //! API keys: `X-Api-Key`, or an `api_key` field in a POST's JSON body.
 
 use super::error::ApiError;
+use crate::domain::ids::ProjectId;
 use crate::domain::keys::API_KEY_LEN;
 use crate::state::AppState;
 use crate::store::projects;
@@ -10,7 +11,7 @@ use serde_json::{Map, Value};
 /// The project a request acts for.
 #[derive(Debug, Clone, Copy)]
 pub struct Auth {
-    pub project_id: i64,
+    pub project_id: ProjectId,
     pub read_only: bool,
 }
 

@@ -18,6 +18,7 @@ use super::lookup::{Found, Rows};
 use super::sql::{self, NewPing};
 use super::{AutoCreateLimit, PingJob, Recorded};
 use crate::domain::check::{Flip, on_ping};
+use crate::domain::ids::CheckId;
 use crate::domain::ping::classify;
 use crate::domain::run::{self, BatchRuns, Pairing};
 use crate::store::{Db, StoreError, Tx, flips};
@@ -61,7 +62,7 @@ struct Applied<'a> {
     /// start: (index in `pings`, run id).
     from_log: Vec<(usize, Uuid)>,
     /// (index in `results`, check id, flip), in arrival order.
-    flips: Vec<(usize, i64, Flip)>,
+    flips: Vec<(usize, CheckId, Flip)>,
 }
 
 /// Applies the state machine to each ping in arrival order, changing `rows` in memory.
@@ -135,7 +136,7 @@ impl Applied<'_> {
         else {
             return Ok(());
         };
-        let wanted: Vec<(i64, Uuid)> = completions
+        let wanted: Vec<(CheckId, Uuid)> = completions
             .iter()
             .map(|(ping, rid)| (ping.check_id, *rid))
             .collect();

@@ -5,6 +5,7 @@
 
 use super::cache::CheckCache;
 use super::{AutoCreate, AutoCreateLimit, PingJob, Recorded, Target, sql};
+use crate::domain::ids::CheckId;
 use crate::store::checks::{self, Check, CheckConfig};
 use crate::store::{StoreError, Tx, channels, projects};
 use chrono::{DateTime, Utc};
@@ -16,7 +17,7 @@ use std::collections::HashMap;
 pub(super) struct Rows {
     rows: Vec<Check>,
     by_uuid: HashMap<String, usize>,
-    by_id: HashMap<i64, usize>,
+    by_id: HashMap<CheckId, usize>,
     /// Slugs looked up already, by ping key and slug.
     by_slug: HashMap<(String, String), usize>,
 }

@@ -4,6 +4,7 @@
 //! SQLite, both in one round trip). The lists go in as JSON unpacked by `jsonb_each` on
 //! SQLite and as arrays unpacked by `unnest` on PostgreSQL.
 
+use crate::domain::ids::CheckId;
 use crate::domain::ping::PingKind;
 use crate::store::checks::{Check, check_columns};
 use crate::store::{StoreError, Ts, Tx, TxConn};
@@ -17,7 +18,7 @@ use super::PingJob;
 
 /// A ping row waiting to be inserted.
 pub(super) struct NewPing<'a> {
-    pub check_id: i64,
+    pub check_id: CheckId,
     pub n: i64,
     pub kind: PingKind,
     pub job: &'a PingJob,
@@ -57,12 +58,12 @@ pub(super) async fn lock_by_uuids(tx: &mut Tx, uuids: &[&str]) -> Result<Vec<Che
 /// of the run has closed, if any, as the log holds it.
 pub(super) async fn open_starts(
     tx: &mut Tx,
-    runs: &[(i64, Uuid)],
+    runs: &[(CheckId, Uuid)],
     since: DateTime<Utc>,
-) -> Result<HashMap<(i64, Uuid), DateTime<Utc>>, StoreError> {
+) -> Result<HashMap<(CheckId, Uuid), DateTime<Utc>>, StoreError> {
     #[derive(Serialize)]
     struct Run {
-        check_id: i64,
+        check_id: CheckId,
         rid: String,
     }
     const SQLITE: &str = "select v.value ->> 'check_id', v.value ->> 'rid', ( \
@@ -77,7 +78,7 @@ pub(super) async fn open_starts(
          and s.n > coalesce((select max(e.n) from pings e where e.check_id = s.check_id \
          and e.rid = s.rid and e.kind in ('success', 'fail')), 0) \
          order by s.n desc limit 1) from unnest($1::bigint[], $2::text[]) as v(check_id, rid)";
-    let found: Vec<(i64, String, Option<Ts>)> = match &mut tx.0 {
+    let found: Vec<(CheckId, String, Option<Ts>)> = match &mut tx.0 {
         TxConn::Sqlite(t) => {
             let runs: Vec<Run> = runs
                 .iter()
@@ -161,7 +162,7 @@ fn exit(p: &NewPing) -> Option<i64> {
 /// A check's runtime columns, as the SQLite update reads them from JSON.
 #[derive(Serialize)]
 struct RowState<'a> {
-    id: i64,
+    id: CheckId,
     status: &'a str,
     last_ping: Option<i64>,
     last_start: Option<i64>,
@@ -174,7 +175,7 @@ struct RowState<'a> {
 /// A ping row, as the SQLite insert reads it from JSON.
 #[derive(Serialize)]
 struct PingValues<'a> {
-    check_id: i64,
+    check_id: CheckId,
     n: i64,
     created: i64,
     kind: &'a str,

@@ -12,6 +12,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use overdue::clock::TestClock;
 use overdue::config::Config;
 use overdue::domain::channel_config::ChannelKind;
+use overdue::domain::ids::ChannelId;
 use overdue::jobs::notifier::Notifier;
 use overdue::jobs::scheduler::{Scheduler, TickReport};
 use overdue::server::{self, Roles, Running};
@@ -277,7 +278,7 @@ impl TestApp {
     }
 
     /// A webhook channel in the project.
-    pub async fn channel(&self, project: &CreatedProject) -> i64 {
+    pub async fn channel(&self, project: &CreatedProject) -> ChannelId {
         let config = serde_json::json!({"url_down": "http://example.com/down"});
         self.add_channel(project, "webhook", "hook", config)
             .await
@@ -285,7 +286,7 @@ impl TestApp {
     }
 
     /// A webhook channel in the project, assigned to the check.
-    pub async fn channel_for(&self, project: &CreatedProject, check: &Check) -> i64 {
+    pub async fn channel_for(&self, project: &CreatedProject, check: &Check) -> ChannelId {
         let channel = self.channel(project).await;
         channels::assign(self.db(), check.id, channel)
             .await
