@@ -62,7 +62,8 @@ impl DisplayStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FlipReason {
     /// No ping in time, or a run that started and did not finish within the grace time.
     Timeout,
@@ -83,6 +84,17 @@ impl FlipReason {
             FlipReason::Pause => "pause",
             FlipReason::Resume => "resume",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<FlipReason> {
+        Some(match s {
+            "timeout" => FlipReason::Timeout,
+            "fail" => FlipReason::Fail,
+            "success" => FlipReason::Success,
+            "pause" => FlipReason::Pause,
+            "resume" => FlipReason::Resume,
+            _ => return None,
+        })
     }
 }
 

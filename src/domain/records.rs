@@ -2,7 +2,7 @@
 //! records with typed values and instants, decoded from rows once, in the store.
 
 use super::channel_config::ChannelKind;
-use super::check::Status;
+use super::check::{FlipReason, Status};
 use super::ids::{ChannelId, ProjectId};
 use super::ping::PingKind;
 use chrono::{DateTime, Utc};
@@ -52,8 +52,7 @@ pub struct RecordedFlip {
     pub created: DateTime<Utc>,
     pub old_status: Status,
     pub new_status: Status,
-    /// Why: `timeout`, `fail`, `success`, `pause` or `resume`.
-    pub reason: String,
+    pub reason: FlipReason,
 }
 
 /// A notification in the outbox, as a check's notification log shows it.

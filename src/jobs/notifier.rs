@@ -4,7 +4,7 @@
 
 use crate::clock::Clock;
 use crate::domain::channel_config::ChannelConfig;
-use crate::domain::check::Status;
+use crate::domain::check::{FlipReason, Status};
 use crate::domain::delivery::RetryPolicy;
 use crate::domain::ids::ChannelId;
 use crate::notify::notice::{BODY_CAP, ChannelRef, CheckInfo, LastPing, schedule_text};
@@ -359,10 +359,10 @@ impl Notifier {
             project: parts.project,
             status: row.status,
             old_status: flip.old_status,
-            reason: flip.reason.clone(),
+            reason: flip.reason,
             at: flip.created,
             downtime,
-            run_overdue: flip.reason == "timeout"
+            run_overdue: flip.reason == FlipReason::Timeout
                 && check.last_start.is_some_and(|s| s < flip.created),
             last_ping: parts.last_ping.map(|p| LastPing {
                 kind: p.kind,

@@ -1,7 +1,7 @@
 //! [`Notice`]: everything a channel needs to tell people about one flip, and the plain
 //! text pieces that every channel kind builds its message from.
 
-use crate::domain::check::Status;
+use crate::domain::check::{FlipReason, Status};
 use crate::domain::ping::PingKind;
 use crate::domain::schedule::ScheduleKind;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -20,7 +20,7 @@ pub struct Notice {
     pub status: Status,
     pub old_status: Status,
     /// Why: `timeout`, `fail`, `success`.
-    pub reason: String,
+    pub reason: FlipReason,
     pub at: DateTime<Utc>,
     /// For a flip to up: how long the check was down.
     pub downtime: Option<i64>,
@@ -93,8 +93,8 @@ impl Notice {
     /// What happened, in a sentence.
     pub fn headline(&self) -> String {
         let name = self.display_name();
-        let what = match (self.status, self.reason.as_str()) {
-            (Status::Down, "fail") => format!("{name} is DOWN: it reported a failure"),
+        let what = match (self.status, self.reason) {
+            (Status::Down, FlipReason::Fail) => format!("{name} is DOWN: it reported a failure"),
             (Status::Down, _) if self.run_overdue => {
                 format!("{name} is DOWN: a run did not finish in time")
             }
@@ -239,7 +239,7 @@ impl Notice {
             project: project.to_string(),
             status: Status::Down,
             old_status: Status::Up,
-            reason: "timeout".into(),
+            reason: FlipReason::Timeout,
             at: now,
             downtime: None,
             last_ping: None,

@@ -18,7 +18,7 @@ pub fn environment(notice: &Notice) -> Vec<(&'static str, String)> {
         ("OVERDUE_CHECK_SLUG", notice.check.slug.clone()),
         ("OVERDUE_CHECK_TAGS", notice.check.tags.join(" ")),
         ("OVERDUE_PROJECT", notice.project.clone()),
-        ("OVERDUE_REASON", notice.reason.clone()),
+        ("OVERDUE_REASON", notice.reason.as_str().to_string()),
         (
             "OVERDUE_NOW",
             notice.at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string(),

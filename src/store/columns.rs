@@ -3,7 +3,7 @@
 //! with `#[sqlx(try_from = "String")]`; writes bind `as_str()`.
 
 use crate::domain::channel_config::ChannelKind;
-use crate::domain::check::Status;
+use crate::domain::check::{FlipReason, Status};
 use crate::domain::check_config::Methods;
 use crate::domain::ids::{ChannelId, CheckId, ProjectId, UserId};
 use crate::domain::ping::PingKind;
@@ -36,6 +36,7 @@ macro_rules! text_column {
 
 text_column!(ChannelKind, "channel kind", |s| ChannelKind::parse(s).ok());
 text_column!(Status, "check status", Status::parse);
+text_column!(FlipReason, "flip reason", FlipReason::parse);
 text_column!(PingKind, "ping kind", PingKind::parse);
 text_column!(ScheduleKind, "schedule kind", ScheduleKind::parse);
 text_column!(Methods, "allowed methods", Methods::parse);

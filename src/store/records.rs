@@ -84,7 +84,7 @@ from_row!(RecordedFlip {
     created: ts,
     old_status: text,
     new_status: text,
-    reason: plain,
+    reason: text,
 });
 
 from_row!(Notification {
