@@ -28,7 +28,10 @@ async fn confirm(
     State(app): State<AppState>,
     Path((uuid, token)): Path<(String, String)>,
 ) -> Response {
-    match channels::find_by_uuid(&app.db, &uuid.parse().unwrap_or_default()).await {
+    let Ok(uuid) = uuid.parse() else {
+        return not_valid();
+    };
+    match channels::find_by_uuid(&app.db, &uuid).await {
         Ok(Some(c)) if c.kind == ChannelKind::Email && !c.token.is_empty() && c.token == token => {
             form().into_response()
         }
