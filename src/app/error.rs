@@ -13,9 +13,6 @@ pub enum Error {
     /// A limit of the account was reached.
     #[error("{0}")]
     Limit(&'static str),
-    /// The object is not in a state that allows this.
-    #[error("{0}")]
-    Conflict(&'static str),
     /// The store failed; logged by whoever answers the user.
     #[error(transparent)]
     Store(#[from] StoreError),

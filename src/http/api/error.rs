@@ -45,7 +45,6 @@ impl From<app::Error> for ApiError {
             app::Error::Invalid(message) => ApiError::BadRequest(message),
             app::Error::NotFound => ApiError::NotFound,
             app::Error::Limit(message) => ApiError::Limit(message),
-            app::Error::Conflict(message) => ApiError::Conflict(message),
             app::Error::Store(e) => e.into(),
             app::Error::Internal(e) => ApiError::Internal(e),
         }
