@@ -156,9 +156,12 @@ pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, 
     Ok(u)
 }
 
-/// One line of exactly five fields is cron; anything else is OnCalendar.
+/// One line of exactly five fields, or one `@` alias (`@daily`), is cron; anything else
+/// is OnCalendar.
 pub fn guess_kind(expr: &str) -> ScheduleKind {
-    if !expr.trim().contains('\n') && expr.split_whitespace().count() == 5 {
+    let expr = expr.trim();
+    let one_line = !expr.contains('\n');
+    if one_line && (expr.starts_with('@') || expr.split_whitespace().count() == 5) {
         ScheduleKind::Cron
     } else {
         ScheduleKind::OnCalendar

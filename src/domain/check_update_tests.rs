@@ -141,6 +141,21 @@ fn schedules_must_be_valid_cron_or_oncalendar() {
     );
     let u = parse_json(json!({"schedule": "*-*-* 02:00"})).unwrap();
     assert_eq!(u.kind(), Some(ScheduleKind::OnCalendar));
+    for alias in [
+        "@hourly",
+        "@daily",
+        "@weekly",
+        "@monthly",
+        "@yearly",
+        "@annually",
+    ] {
+        let u = parse_json(json!({ "schedule": alias })).unwrap();
+        assert_eq!(u.kind(), Some(ScheduleKind::Cron), "{alias}");
+    }
+    assert_eq!(
+        err(json!({"schedule": "@reboot"})),
+        "json validation error: schedule is not a valid cron or OnCalendar expression"
+    );
     let u = parse_json(json!({"schedule": "0 2 * * *", "timeout": 60})).unwrap();
     assert_eq!(
         u.kind(),
@@ -171,6 +186,13 @@ fn guess_kind_is_cron_only_for_one_line_of_five_fields() {
     assert_eq!(guess_kind("  0 2 * * *  "), ScheduleKind::Cron);
     assert_eq!(guess_kind("*-*-* 02:00"), ScheduleKind::OnCalendar);
     assert_eq!(guess_kind("0 2 * * *\n0 3 * * *"), ScheduleKind::OnCalendar);
+    assert_eq!(guess_kind("@daily"), ScheduleKind::Cron);
+    assert_eq!(guess_kind(" @hourly "), ScheduleKind::Cron);
+    assert_eq!(
+        guess_kind("daily"),
+        ScheduleKind::OnCalendar,
+        "OnCalendar's shorthand"
+    );
 }
 
 #[test]

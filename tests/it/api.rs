@@ -115,6 +115,17 @@ on_both_backends! {
         assert_eq!(check["schedule"], "*-*-* 02:00");
     }
 
+    async fn cron_aliases_are_accepted_as_the_readme_says(app) {
+        let p = app.project().await;
+        for alias in ["@hourly", "@daily", "@weekly", "@monthly", "@yearly"] {
+            let check = create(&app, &p, json!({"name": alias, "schedule": alias})).await;
+            assert_eq!(check["schedule"], alias);
+            assert!(check["next_ping"].is_null(), "a new check has no deadline yet");
+        }
+        let (status, body) = post(&app, "/api/v3/checks/", &p.api_key, json!({"schedule": "@reboot"})).await;
+        assert_eq!((status, body["error"].clone()), (400, json!("json validation error: schedule is not a valid cron or OnCalendar expression")));
+    }
+
     async fn channels_field_assigns_all_none_or_named(app) {
         let p = app.project().await;
         let a = channel(&app, &p, "ops").await;

@@ -439,6 +439,12 @@ on_both_backends! {
         assert_eq!((row.kind.as_str(), row.schedule.as_str(), row.tz.as_str(), row.grace), ("cron", "0 3 * * *", "Europe/Riga", 600));
         assert!(overdue::store::checks::channel_ids(app.db(), id).await.unwrap().is_empty());
 
+        let path = format!("/ping/{key}/daily?create=1&schedule=%40daily");
+        assert_eq!(app.get_text(&path).await.0, 201, "a cron alias in the URL");
+        let id = overdue::store::checks::ids_by_slug(app.db(), project.id, "daily").await.unwrap()[0];
+        let row = overdue::store::checks::find_by_id(app.db(), id).await.unwrap().unwrap();
+        assert_eq!((row.kind.as_str(), row.schedule.as_str()), ("cron", "@daily"));
+
         let path = format!("/ping/{key}/hourly?create=1&timeout=3600&channels=*");
         assert_eq!(app.get_text(&path).await.0, 201);
         let id = overdue::store::checks::ids_by_slug(app.db(), project.id, "hourly").await.unwrap()[0];
