@@ -84,9 +84,7 @@ pub fn expand(template: &str, values: &[(String, String)], place: Place) -> Stri
 fn encode(name: &str, value: &str, place: Place) -> String {
     match place {
         Place::Url if !matches!(name, "$CODE" | "$STATUS" | "$SLUG" | "$EXITSTATUS") => {
-            form_urlencoded::byte_serialize(value.as_bytes())
-                .collect::<String>()
-                .replace('+', "%20")
+            quote(value)
         }
         Place::Header => value
             .chars()
@@ -100,6 +98,21 @@ fn encode(name: &str, value: &str, place: Place) -> String {
             .collect(),
         _ => value.to_string(),
     }
+}
+
+/// Percent-encodes as Python's `urllib.parse.quote()` does, so a URL comes out as
+/// healthchecks.io builds it: letters, digits, `_.-~` and `/` stay, every other byte of
+/// the UTF-8 text becomes `%XX`.
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `t=…,v1=…` for a body sent at `unix` seconds.
@@ -211,6 +224,20 @@ mod tests {
                 Place::Url
             ),
             "https://h/x?n=a%20b&c=u-1&s=down"
+        );
+    }
+
+    #[test]
+    fn url_values_are_quoted_as_python_quotes_them() {
+        let values = vec![("$NAME".to_string(), "a/b c*".to_string())];
+        assert_eq!(
+            expand("https://h/$NAME", &values, Place::Url),
+            "https://h/a/b%20c%2A"
+        );
+        let values = vec![("$NAME".to_string(), "~x_y.z-1 &?=+#%é".to_string())];
+        assert_eq!(
+            expand("$NAME", &values, Place::Url),
+            "~x_y.z-1%20%26%3F%3D%2B%23%25%C3%A9"
         );
     }
 

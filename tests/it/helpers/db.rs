@@ -42,7 +42,8 @@ pub struct TestDb {
 }
 
 enum Cleanup {
-    File(std::path::PathBuf),
+    /// The folder that holds the SQLite file and its WAL.
+    Folder(std::path::PathBuf),
     Schema(String),
 }
 
@@ -51,7 +52,11 @@ impl TestDb {
         let id = uuid::Uuid::new_v4().simple().to_string();
         match backend {
             Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("overdue-test-{id}.db"));
+                // A folder of its own: removing it at the end also stops a connection
+                // still open in a background task from creating the file again.
+                let folder = std::env::temp_dir().join(format!("overdue-test-{id}"));
+                std::fs::create_dir_all(&folder).expect("create test folder");
+                let path = folder.join("overdue.db");
                 let url = format!("sqlite://{}", path.display());
                 let db = Db::connect(&url, 5)
                     .await
@@ -60,7 +65,7 @@ impl TestDb {
                 TestDb {
                     db,
                     url,
-                    cleanup: Cleanup::File(path),
+                    cleanup: Cleanup::Folder(folder),
                 }
             }
             Backend::Postgres => {
@@ -99,7 +104,7 @@ impl TestDb {
                            where n.done_at is null order by n.id";
         type Row = (i64, String, String, String, i64, Option<String>);
         let url = self.url.clone();
-        let sqlite = matches!(self.cleanup, Cleanup::File(_));
+        let sqlite = matches!(self.cleanup, Cleanup::Folder(_));
         let rows = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -136,10 +141,8 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
+            Cleanup::Folder(folder) => {
+                let _ = std::fs::remove_dir_all(folder);
             }
             Cleanup::Schema(schema) => {
                 // A lock timeout keeps a test that left a transaction open from hanging here.
