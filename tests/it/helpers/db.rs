@@ -10,6 +10,38 @@ pub enum Backend {
     Postgres,
 }
 
+/// Connects to the PostgreSQL server the tests use, or panics at once with what is
+/// missing. After the first failure every later PostgreSQL test fails at once with the
+/// same message, instead of each waiting for its own connection timeout.
+async fn postgres_admin(base: &str) -> sqlx::PgPool {
+    static UNREACHABLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let explain = |e: &dyn std::fmt::Display| {
+        format!(
+            "PostgreSQL tests need a server at {base} (set OVERDUE_TEST_POSTGRES_URL; \
+             bash .ci/run installs and starts one). Connecting failed: {e}"
+        )
+    };
+    if let Some(message) = UNREACHABLE.get() {
+        panic!("{message}");
+    }
+    // One plain connection first: its error names the cause ("Connection refused"),
+    // where a pool would only say that it timed out.
+    let probe = sqlx::PgConnection::connect(base);
+    match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+        }
+        Ok(Err(e)) => panic!("{}", UNREACHABLE.get_or_init(|| explain(&e))),
+        Err(_) => panic!(
+            "{}",
+            UNREACHABLE.get_or_init(|| explain(&"no answer within 5 s"))
+        ),
+    }
+    sqlx::PgPool::connect(base)
+        .await
+        .unwrap_or_else(|e| panic!("{}", explain(&e)))
+}
+
 /// The server PostgreSQL tests run against; each test gets its own schema in it.
 fn postgres_url() -> String {
     std::env::var("OVERDUE_TEST_POSTGRES_URL")
@@ -71,12 +103,7 @@ impl TestDb {
             Backend::Postgres => {
                 let schema = format!("test_{id}");
                 let base = postgres_url();
-                let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL tests need a server at {base} (set OVERDUE_TEST_POSTGRES_URL); \
-                         .ci/run starts one. Connecting failed: {e}"
-                    )
-                });
+                let admin = postgres_admin(&base).await;
                 sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
                     .execute(&admin)
                     .await
