@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 mod accounts;
 mod serve;
+mod startup;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -38,6 +38,11 @@ pub async fn create(
     })
 }
 
+/// How many accounts there are.
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
+    on_pool!(db, p => sqlx::query_scalar::<_, i64>("select count(*) from users").fetch_one(p).await)
+}
+
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, StoreError> {
     const SQL: &str = "select id, email from users where email = $1";
     on_pool!(db, p => sqlx::query_as::<_, UserRow>(SQL).bind(email).fetch_optional(p).await)

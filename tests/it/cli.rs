@@ -238,6 +238,22 @@ async fn user_and_project_creation_prints_the_keys_once_postgres() {
     user_and_project_creation_prints_the_keys_once(Backend::Postgres).await;
 }
 
+/// A mistyped log filter stops the command with the reason instead of silencing the log.
+#[test]
+fn an_invalid_rust_log_is_refused_with_the_reason() {
+    let out = overdue("sqlite::memory:")
+        .env("RUST_LOG", "overdue=loud")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("RUST_LOG=\"overdue=loud\" is not a valid log filter"),
+        "{stderr}"
+    );
+}
+
 /// The README's quick start in miniature: `overdue` with no subcommand serves, answers
 /// `/healthz`, takes a ping, and exits cleanly on SIGTERM.
 #[test]
@@ -251,12 +267,34 @@ fn serve_starts_answers_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut said = Vec::new();
     let addr = loop {
         let line = lines.next().expect("server logs before exiting").unwrap();
+        said.push(line.clone());
         if let Some(rest) = line.split("addr=").nth(1) {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
+    said.push(lines.next().expect("the next step after serving").unwrap());
+    let said = said.join("\n");
+    // What a newcomer needs from the first lines: the version, where the data is (an
+    // absolute path), that migrations ran, how email leaves, and what to do next. Plain
+    // text, since stderr is not a terminal.
+    assert!(said.contains(env!("CARGO_PKG_VERSION")), "{said}");
+    assert!(
+        said.contains(&format!("SQLite file {}", dir.join("overdue.db").display())),
+        "{said}"
+    );
+    assert!(said.contains("migrations=\"up to date\""), "{said}");
+    assert!(said.contains("emails are written to this log"), "{said}");
+    assert!(
+        said.contains("no users yet; create the first one with `overdue user create"),
+        "{said}"
+    );
+    assert!(
+        !said.contains('\u{1b}'),
+        "no colour codes when not at a terminal: {said}"
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (health, ping) = rt.block_on(async {
         overdue::notify::net::install_crypto_provider();
