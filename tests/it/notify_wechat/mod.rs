@@ -10,8 +10,10 @@ mod wecom_allowance;
 use crate::helpers::receiver::{Answer, Receiver, Request};
 use crate::helpers::smtp::{Mail, SmtpSink};
 use crate::helpers::{Backend, TestApp};
+use overdue::store::channels::Channel;
 use overdue::store::checks::Check;
 use overdue::store::outbox::{self, Notification};
+use overdue::store::projects::CreatedProject;
 use serde_json::json;
 
 /// The app with ServerChan pointed at `receiver`, emails going to `sink`.
@@ -56,6 +58,25 @@ fn wecom_error(errcode: i64, errmsg: &str) -> Answer {
 
 fn robot_url(receiver: &Receiver) -> String {
     receiver.url("/cgi-bin/webhook/send?key=abc")
+}
+
+/// A WeCom robot channel "ops room" posting to `receiver`, assigned to `check`.
+async fn ops_room_robot(
+    app: &TestApp,
+    project: &CreatedProject,
+    check: &Check,
+    receiver: &Receiver,
+) -> Channel {
+    let robot = app
+        .add_channel(
+            project,
+            "wecom",
+            "ops room",
+            json!({"url": robot_url(receiver)}),
+        )
+        .await;
+    app.assign(check, &robot).await;
+    robot
 }
 
 /// The markdown content of a WeCom request, or panics if it is not markdown.

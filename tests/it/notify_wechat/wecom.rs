@@ -1,7 +1,9 @@
 //! WeCom group robots: what a robot is sent, and what each of its replies does to the
 //! notification and the channel.
 
-use super::{app_for, latest, markdown_of, ping, robot_url, unwrapped, wecom_error, wecom_ok};
+use super::{
+    app_for, latest, markdown_of, ops_room_robot, ping, robot_url, unwrapped, wecom_error, wecom_ok,
+};
 use crate::helpers::receiver::{Answer, Receiver};
 use crate::helpers::smtp::{SmtpSink, mails_to};
 use crate::helpers::{Backend, TestApp};
@@ -38,15 +40,7 @@ async fn wecom_down_posts_markdown_and_errcode_0_marks_it_sent(backend: Backend)
     let project = app.project().await;
     // A name that tries to mention everyone through markdown.
     let check = app.named_check(&project, "nightly db <@all>").await;
-    let robot = app
-        .add_channel(
-            &project,
-            "wecom",
-            "ops room",
-            json!({"url": robot_url(&receiver)}),
-        )
-        .await;
-    app.assign(&check, &robot).await;
+    let robot = ops_room_robot(&app, &project, &check, &receiver).await;
 
     ping(&app, &check, "/2", "pg_dump: connection refused").await;
     let report = app.deliver().await;
@@ -97,15 +91,7 @@ async fn wecom_errcode_93000_disables_the_channel_and_tells_the_owner(backend: B
     let member = crate::helpers::unique_address("member");
     add_member(&app, &project, &member, "member").await;
     let check = app.named_check(&project, "nightly db").await;
-    let robot = app
-        .add_channel(
-            &project,
-            "wecom",
-            "ops room",
-            json!({"url": robot_url(&receiver)}),
-        )
-        .await;
-    app.assign(&check, &robot).await;
+    let robot = ops_room_robot(&app, &project, &check, &receiver).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
@@ -152,15 +138,7 @@ async fn wecom_errcode_45009_is_retried_after_a_minute(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
     let check = app.named_check(&project, "nightly db").await;
-    let robot = app
-        .add_channel(
-            &project,
-            "wecom",
-            "ops room",
-            json!({"url": robot_url(&receiver)}),
-        )
-        .await;
-    app.assign(&check, &robot).await;
+    let robot = ops_room_robot(&app, &project, &check, &receiver).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
@@ -201,15 +179,7 @@ async fn wecom_a_reply_that_is_not_json_is_retried_not_sent(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
     let check = app.named_check(&project, "nightly db").await;
-    let robot = app
-        .add_channel(
-            &project,
-            "wecom",
-            "ops room",
-            json!({"url": robot_url(&receiver)}),
-        )
-        .await;
-    app.assign(&check, &robot).await;
+    let robot = ops_room_robot(&app, &project, &check, &receiver).await;
 
     ping(&app, &check, "/fail", "").await;
     let report = app.deliver().await;
@@ -344,15 +314,7 @@ async fn wecom_a_robot_that_does_not_answer_in_time_is_retried(backend: Backend)
     let app = TestApp::spawn_with(backend, |c| c.notify_timeout = 1).await;
     let project = app.project().await;
     let check = app.named_check(&project, "nightly db").await;
-    let robot = app
-        .add_channel(
-            &project,
-            "wecom",
-            "ops room",
-            json!({"url": robot_url(&receiver)}),
-        )
-        .await;
-    app.assign(&check, &robot).await;
+    let robot = ops_room_robot(&app, &project, &check, &receiver).await;
 
     ping(&app, &check, "/fail", "").await;
     let started = std::time::Instant::now();
