@@ -34,6 +34,22 @@ pub struct Config {
     pub serverchan_url: String,
     /// ServerChan³ (`sctp…` keys) API base; `{uid}` is replaced by the key's user id.
     pub serverchan3_url: String,
+    /// Seconds a request may wait for the database before it is answered 503.
+    pub db_timeout: u64,
+    /// Seconds a client has to send a request's headers.
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's body.
+    pub body_timeout: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub idle_timeout: u64,
+    /// Most client connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// Seconds a stop waits for requests in flight before closing their connections.
+    pub shutdown_timeout: u64,
+    /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: crate::domain::proxies::TrustedProxies,
+    /// Signs badge URLs; empty means a key generated at first start, kept in the database.
+    pub secret_key: String,
 }
 
 /// One setting: its TOML key, its environment variable, its default and what it means.
@@ -148,6 +164,54 @@ pub const SETTINGS: &[Setting] = &[
         default: "https://{uid}.push.ft07.com",
         help: "ServerChan3 API",
     },
+    Setting {
+        key: "db_timeout",
+        env: "OVERDUE_DB_TIMEOUT",
+        default: "5",
+        help: "seconds a request waits for the database before it is answered 503",
+    },
+    Setting {
+        key: "header_timeout",
+        env: "OVERDUE_HEADER_TIMEOUT",
+        default: "10",
+        help: "seconds a client has to send a request's headers",
+    },
+    Setting {
+        key: "body_timeout",
+        env: "OVERDUE_BODY_TIMEOUT",
+        default: "30",
+        help: "seconds a client has to send a request's body",
+    },
+    Setting {
+        key: "idle_timeout",
+        env: "OVERDUE_IDLE_TIMEOUT",
+        default: "60",
+        help: "seconds an idle keep-alive connection stays open",
+    },
+    Setting {
+        key: "max_connections",
+        env: "OVERDUE_MAX_CONNECTIONS",
+        default: "512",
+        help: "client connections served at once; more wait to be accepted",
+    },
+    Setting {
+        key: "shutdown_timeout",
+        env: "OVERDUE_SHUTDOWN_TIMEOUT",
+        default: "10",
+        help: "seconds a stop waits for requests in flight",
+    },
+    Setting {
+        key: "trusted_proxies",
+        env: "OVERDUE_TRUSTED_PROXIES",
+        default: "127.0.0.0/8, ::1",
+        help: "proxies whose X-Forwarded-For/-Proto are believed (CIDRs; empty: none)",
+    },
+    Setting {
+        key: "secret_key",
+        env: "OVERDUE_SECRET_KEY",
+        default: "",
+        help: "signs badge URLs; empty: generated once and kept in the database",
+    },
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -236,6 +300,19 @@ impl Config {
                 .trim()
                 .trim_end_matches('/')
                 .to_string(),
+            db_timeout: parse_range(get("db_timeout"), 1, 600)?,
+            header_timeout: parse_range(get("header_timeout"), 1, 3600)?,
+            body_timeout: parse_range(get("body_timeout"), 1, 3600)?,
+            idle_timeout: parse_range(get("idle_timeout"), 1, 86_400)?,
+            max_connections: parse_range(get("max_connections"), 1, 1_000_000)?,
+            shutdown_timeout: parse_range(get("shutdown_timeout"), 0, 3600)?,
+            trusted_proxies: {
+                let (value, origin) = get("trusted_proxies");
+                value
+                    .parse()
+                    .map_err(|e| ConfigError(format!("{origin}: {e}")))?
+            },
+            secret_key: get("secret_key").0,
         };
         crate::store::backend_of(&config.database_url).map_err(|e| ConfigError(e.to_string()))?;
         let site = get("site_root");

@@ -10,6 +10,10 @@ use std::sync::Arc;
 use tera::Tera;
 use tokio::sync::Notify;
 
+/// The most checks `?create=1` creates in one project per minute: enough for a fleet
+/// rolled out at once, too few to flood the project's channels with new checks.
+pub const AUTO_CREATE_PER_MINUTE: i64 = 100;
+
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
 pub struct AppState {
@@ -36,13 +40,19 @@ impl AppState {
         // Writers on PostgreSQL, half the pool at most; SQLite always has one.
         let writers = (config.db_max_connections as usize / 2).clamp(1, 8);
         let limit = AutoCreateLimit {
-            max_owned_checks: config.check_limit.saturating_mul(2),
+            max_owned_checks: config.check_limit,
+            per_minute: AUTO_CREATE_PER_MINUTE,
         };
         let config = Arc::new(config);
         let templates = Arc::new(crate::templates::load()?);
         Ok(AppState {
             senders: Senders::new(config.clone(), db.clone(), templates.clone())?,
-            pings: PingWriter::start(db.clone(), writers, limit),
+            pings: PingWriter::start(
+                db.clone(),
+                writers,
+                limit,
+                std::time::Duration::from_secs(config.db_timeout),
+            ),
             templates,
             db,
             config,

@@ -17,15 +17,7 @@ pub fn describe_database(url: &str, cwd: &Path) -> String {
         }
         return format!("SQLite file {}", cwd.join(file).display());
     }
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("hidden"));
-            }
-            format!("PostgreSQL {parsed}")
-        }
-        Err(_) => "PostgreSQL (unparsable URL)".to_string(),
-    }
+    format!("PostgreSQL {}", crate::store::redact_url(url))
 }
 
 /// How notification emails leave: through which SMTP host, or into the log.

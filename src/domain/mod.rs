@@ -14,6 +14,7 @@ pub mod keys;
 pub mod oncalendar;
 pub mod ping;
 pub mod prometheus;
+pub mod proxies;
 pub mod records;
 pub mod run;
 pub mod schedule;

@@ -1,7 +1,6 @@
 //! What a ping says: the action in its URL, how the check's filters reclassify it, and
 //! the request details that are recorded with it.
 
-use std::net::IpAddr;
 use uuid::Uuid;
 
 /// The action a ping URL asks for.
@@ -191,26 +190,6 @@ pub fn slug_shape(slug: &str) -> SlugShape {
     } else {
         SlugShape::Valid
     }
-}
-
-/// The client address: the first hop of `X-Forwarded-For` when present (with an
-/// `a.b.c.d:port` suffix removed), else the socket's peer.
-pub fn remote_addr(forwarded_for: Option<&str>, peer: Option<IpAddr>) -> Option<String> {
-    if let Some(first) = forwarded_for
-        .and_then(|v| v.split(',').next())
-        .map(str::trim)
-    {
-        if let Ok(ip) = first.parse::<IpAddr>() {
-            return Some(ip.to_string());
-        }
-        if let Some((host, port)) = first.rsplit_once(':')
-            && port.bytes().all(|b| b.is_ascii_digit())
-            && let Ok(ip) = host.parse::<std::net::Ipv4Addr>()
-        {
-            return Some(ip.to_string());
-        }
-    }
-    peer.map(|ip| ip.to_canonical().to_string())
 }
 
 /// Keeps the first `max` characters.

@@ -35,13 +35,28 @@ fn request_span(request: &Request) -> tracing::Span {
     tracing::info_span!("request", method = %request.method(), route)
 }
 
-/// Liveness that means something: the process serves and its database answers.
-async fn healthz(State(app): State<AppState>) -> (StatusCode, &'static str) {
-    match app.db.ping().await {
-        Ok(()) => (StatusCode::OK, "OK"),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
-        }
+/// Liveness that means something: the process serves, its database answers, and its
+/// ping writer can write (a writer stuck after a full disk fails this, so a supervisor
+/// restarts the service rather than letting every check go down falsely).
+async fn healthz(State(app): State<AppState>) -> (StatusCode, String) {
+    let timeout = std::time::Duration::from_secs(app.config.db_timeout);
+    let answered = match tokio::time::timeout(timeout, app.db.ping()).await {
+        Ok(answered) => answered.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", app.config.db_timeout)),
+    };
+    if let Err(e) = answered {
+        tracing::error!(error = %e, "health check: database does not answer");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unavailable: {e}\n"),
+        );
     }
+    if let Err(e) = app.pings.health() {
+        tracing::error!(error = %e, "health check: the ping writer cannot write");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("ping writer cannot write: {e}\n"),
+        );
+    }
+    (StatusCode::OK, "OK".to_string())
 }

@@ -121,15 +121,29 @@ async fn ping(
         method: ping::truncate_chars(method.as_str(), MAX_METHOD_CHARS).to_string(),
         body: body.slice(..body.len().min(config.ping_body_limit)),
         rid,
-        remote_addr: ping::remote_addr(header_str("x-forwarded-for"), Some(peer.ip())),
-        scheme: header_str("x-forwarded-proto")
-            .unwrap_or("http")
+        remote_addr: Some(
+            config
+                .trusted_proxies
+                .client_ip(peer.ip(), header_str("x-forwarded-for"))
+                .to_string(),
+        ),
+        scheme: config
+            .trusted_proxies
+            .scheme(peer.ip(), header_str("x-forwarded-proto"))
             .to_string(),
         ua: ping::truncate_chars(header_str("user-agent").unwrap_or(""), MAX_USER_AGENT_CHARS)
             .to_string(),
         now,
     };
-    match app.pings.record(job).await {
+    // The writer bounds each of its steps; this bounds the wait in its queue as well.
+    let wait = std::time::Duration::from_secs(config.db_timeout);
+    let recorded = match tokio::time::timeout(wait, app.pings.record(job)).await {
+        Ok(recorded) => recorded,
+        Err(_) => Err(StoreError::Unavailable(
+            format!("the ping was not written within {} s", config.db_timeout).into(),
+        )),
+    };
+    match recorded {
         Ok(Recorded::Stored {
             created_check,
             alert_after,
@@ -150,6 +164,11 @@ async fn ping(
         }
         Ok(Recorded::NotFound) => reply(StatusCode::NOT_FOUND, "not found", config),
         Ok(Recorded::AmbiguousSlug) => reply(StatusCode::CONFLICT, "ambiguous slug", config),
+        Ok(Recorded::CreationRateLimited) => reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many checks created in this project this minute; try again in a minute",
+            config,
+        ),
         Ok(Recorded::BadChannels(message)) => reply_owned(StatusCode::BAD_REQUEST, message, config),
         Err(e) => storage_failure(e, config),
     }

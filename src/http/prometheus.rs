@@ -46,6 +46,15 @@ impl IntoResponse for ExportError {
             ExportError::BadKey => StatusCode::BAD_REQUEST.into_response(),
             ExportError::NoKey => StatusCode::UNAUTHORIZED.into_response(),
             ExportError::Forbidden => StatusCode::FORBIDDEN.into_response(),
+            ExportError::Internal(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "Prometheus export: database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "5")],
+                    "the database is unavailable; try again shortly\n",
+                )
+                    .into_response()
+            }
             ExportError::Internal(e) => {
                 tracing::error!(error = %e, "Prometheus export request failed");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()

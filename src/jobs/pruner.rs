@@ -10,11 +10,12 @@ use tokio_util::sync::CancellationToken;
 const INTERVAL: Duration = Duration::from_secs(60);
 const BATCH: i64 = 200;
 
-/// Prunes until no check is over its limit, and forgets rate-limit windows older than
-/// a day. Returns how many checks were pruned.
+/// Prunes until no check is over its limit, and forgets rate-limit windows and ping
+/// batch ids older than a day. Returns how many checks were pruned.
 pub async fn tick(state: &AppState) -> Result<usize, StoreError> {
     let day_ago = state.clock.now() - chrono::TimeDelta::days(1);
     crate::store::outbox::prune_rate_windows(&state.db, day_ago).await?;
+    crate::store::intake::ledger::prune(&state.db, day_ago).await?;
     let mut total = 0;
     loop {
         let n = pruning::prune_pings(&state.db, state.config.ping_log_limit, BATCH).await?;

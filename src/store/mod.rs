@@ -29,31 +29,44 @@ pub mod users;
 pub use error::StoreError;
 pub use ts::Ts;
 
-/// Runs `$body` with `$pool` bound to the live pool. The body is compiled once per
-/// backend, so it must be the same text for both.
+/// Runs `$body` with `$pool` bound to the live pool, bounded by the database timeout.
+/// The body is compiled once per backend, so it must be the same text for both.
 macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match &$db.0 {
-            $crate::store::Pool::Sqlite($pool) => $crate::store::lift($body),
-            $crate::store::Pool::Postgres($pool) => $crate::store::lift($body),
+    ($db:expr, $pool:ident => $body:expr) => {{
+        let db: &$crate::store::Db = &$db;
+        match &db.0 {
+            $crate::store::Pool::Sqlite($pool) => {
+                $crate::store::bounded(db.1, async { $crate::store::lift($body) }).await
+            }
+            $crate::store::Pool::Postgres($pool) => {
+                $crate::store::bounded(db.1, async { $crate::store::lift($body) }).await
+            }
         }
-    };
+    }};
 }
 
-/// Runs `$body` with `$conn` bound to the transaction's connection.
+/// Runs `$body` with `$conn` bound to the transaction's connection, bounded by the
+/// database timeout.
 macro_rules! on_tx {
-    ($tx:expr, $conn:ident => $body:expr) => {
+    ($tx:expr, $conn:ident => $body:expr) => {{
+        let limit = $tx.1;
         match &mut $tx.0 {
             $crate::store::TxConn::Sqlite(t) => {
-                let $conn = &mut **t;
-                $crate::store::lift($body)
+                $crate::store::bounded(limit, async {
+                    let $conn = &mut **t;
+                    $crate::store::lift($body)
+                })
+                .await
             }
             $crate::store::TxConn::Postgres(t) => {
-                let $conn = &mut **t;
-                $crate::store::lift($body)
+                $crate::store::bounded(limit, async {
+                    let $conn = &mut **t;
+                    $crate::store::lift($body)
+                })
+                .await
             }
         }
-    };
+    }};
 }
 
 pub(crate) use {on_pool, on_tx};
@@ -63,9 +76,28 @@ pub(crate) fn lift<T>(result: Result<T, impl Into<StoreError>>) -> Result<T, Sto
     result.map_err(Into::into)
 }
 
-/// The database: a pool of whichever backend the URL named. Only the store sees which.
+/// `step`, or an "unavailable" error once `timeout` has passed without an answer: a
+/// database that stopped answering becomes a quick 503, never a hang.
+pub(crate) async fn bounded<T>(
+    timeout: Duration,
+    step: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(timeout, step).await {
+        Ok(result) => result,
+        Err(_) => Err(StoreError::Unavailable(
+            format!(
+                "the database did not answer within {} s (OVERDUE_DB_TIMEOUT)",
+                timeout.as_secs()
+            )
+            .into(),
+        )),
+    }
+}
+
+/// The database: a pool of whichever backend the URL named, and how long any wait on it
+/// may last. Only the store sees which backend.
 #[derive(Clone, Debug)]
-pub struct Db(Pool);
+pub struct Db(Pool, Duration);
 
 #[derive(Clone, Debug)]
 enum Pool {
@@ -73,8 +105,8 @@ enum Pool {
     Postgres(PgPool),
 }
 
-/// A write transaction, begun with [`Db::begin_write`].
-pub struct Tx(TxConn);
+/// A write transaction, begun with [`Db::begin_write`], with its database's timeout.
+pub struct Tx(TxConn, Duration);
 
 enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
@@ -87,20 +119,41 @@ pub enum Backend {
     Postgres,
 }
 
+/// How long a request may wait for the database (a connection from the pool, a lock,
+/// an answer) before it is answered 503, unless `OVERDUE_DB_TIMEOUT` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest a single statement may run on PostgreSQL before the server cancels it.
+/// Generous: the bound that keeps requests quick is [`DEFAULT_TIMEOUT`]; this one stops
+/// a runaway query from holding locks and a connection for ever.
+const STATEMENT_TIMEOUT: &str = "60s";
+
 impl Db {
-    /// Connects to the database the URL names: `sqlite://…` or `postgres://…`.
+    /// Connects to the database the URL names: `sqlite://…` or `postgres://…`, with the
+    /// default wait bound.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        Self::connect_with_timeout(url, max_connections, DEFAULT_TIMEOUT).await
+    }
+
+    /// Connects with `timeout` as the bound on every wait for a connection or a lock.
+    pub async fn connect_with_timeout(
+        url: &str,
+        max_connections: u32,
+        timeout: Duration,
+    ) -> anyhow::Result<Db> {
         match backend_of(url)? {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)
-                    .with_context(|| format!("DATABASE_URL {url:?} is not a valid SQLite URL"))?
+                    .with_context(|| {
+                        format!("DATABASE_URL {} is not a valid SQLite URL", redact_url(url))
+                    })?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     // A commit is on disk before it returns, so a ping answered 2xx
                     // survives a power cut, as on PostgreSQL. Group commit makes it one
                     // sync per batch of pings.
                     .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(timeout)
                     // Without a limit the WAL file keeps its high-water size (hundreds of
                     // MB after a burst) although the database stays small.
                     .pragma("journal_size_limit", "67108864")
@@ -108,31 +161,32 @@ impl Db {
                     .foreign_keys(true);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
+                    .acquire_timeout(timeout)
                     .connect_with(options)
                     .await
-                    .with_context(|| format!("opening SQLite database {url}"))?;
-                Ok(Db(Pool::Sqlite(pool)))
+                    .with_context(|| format!("opening SQLite database {}", redact_url(url)))?;
+                Ok(Db(Pool::Sqlite(pool), timeout))
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(url).with_context(|| {
-                    format!("DATABASE_URL {url:?} is not a valid PostgreSQL URL")
-                })?;
-                Self::connect_postgres(options, max_connections).await
+                let options = PgConnectOptions::from_str(url)
+                    .with_context(|| {
+                        format!(
+                            "DATABASE_URL {} is not a valid PostgreSQL URL",
+                            redact_url(url)
+                        )
+                    })?
+                    .options([("statement_timeout", STATEMENT_TIMEOUT)]);
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    // Covers the wait for a free connection and the test of an idle one,
+                    // so a database that stopped answering gives a quick error.
+                    .acquire_timeout(timeout)
+                    .connect_with(options)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                Ok(Db(Pool::Postgres(pool), timeout))
             }
         }
-    }
-
-    async fn connect_postgres(
-        options: PgConnectOptions,
-        max_connections: u32,
-    ) -> anyhow::Result<Db> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .context("connecting to PostgreSQL")?;
-        Ok(Db(Pool::Postgres(pool)))
     }
 
     pub fn backend(&self) -> Backend {
@@ -155,10 +209,17 @@ impl Db {
     /// (`begin immediate`), so a transaction that reads then writes never fails midway
     /// with a lock upgrade error.
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.0 {
-            Pool::Sqlite(pool) => Tx(TxConn::Sqlite(pool.begin_with("begin immediate").await?)),
-            Pool::Postgres(pool) => Tx(TxConn::Postgres(pool.begin().await?)),
+        let limit = self.1;
+        bounded(limit, async {
+            Ok(match &self.0 {
+                Pool::Sqlite(pool) => Tx(
+                    TxConn::Sqlite(pool.begin_with("begin immediate").await?),
+                    limit,
+                ),
+                Pool::Postgres(pool) => Tx(TxConn::Postgres(pool.begin().await?), limit),
+            })
         })
+        .await
     }
 
     /// Whether the database answers.
@@ -183,11 +244,14 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self.0 {
-            TxConn::Sqlite(t) => t.commit().await,
-            TxConn::Postgres(t) => t.commit().await,
-        }
-        .map_err(StoreError::from)
+        bounded(self.1, async {
+            match self.0 {
+                TxConn::Sqlite(t) => t.commit().await,
+                TxConn::Postgres(t) => t.commit().await,
+            }
+            .map_err(StoreError::from)
+        })
+        .await
     }
 }
 
@@ -201,5 +265,91 @@ pub fn backend_of(url: &str) -> anyhow::Result<Backend> {
             "DATABASE_URL must start with sqlite:// or postgres:// (got {:?})",
             url.split(':').next().unwrap_or_default()
         )
+    }
+}
+
+/// A database URL as it may be logged: any password (in the user part or a `password=`
+/// parameter) replaced by `hidden`, even when the URL is malformed.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let (path_start, has_query) = match rest.find('?') {
+        Some(q) => (q, true),
+        None => (rest.len(), false),
+    };
+    let (before_query, query) = rest.split_at(path_start);
+    // The user part ends at the last `@` before the query: a password may hold `/` or `@`.
+    let authority = match before_query.rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = before_query.split_at(at);
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:hidden{host}"),
+                None => before_query.to_string(),
+            }
+        }
+        None => before_query.to_string(),
+    };
+    let query = if has_query {
+        query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.trim_start_matches('?').eq_ignore_ascii_case("password") => {
+                    format!("{key}=hidden")
+                }
+                _ => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    } else {
+        String::new()
+    };
+    format!("{scheme}{authority}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden_even_in_malformed_urls() {
+        for (url, shown) in [
+            (
+                "postgres://ops:s3cret@db:5432/overdue",
+                "postgres://ops:hidden@db:5432/overdue",
+            ),
+            (
+                "postgres://ops:s3/cr@t@db:notaport/overdue",
+                "postgres://ops:hidden@db:notaport/overdue",
+            ),
+            (
+                "postgres://ops@db/overdue?sslmode=require&password=s3cret",
+                "postgres://ops@db/overdue?sslmode=require&password=hidden",
+            ),
+            (
+                "postgres://db/overdue?password=s3cret",
+                "postgres://db/overdue?password=hidden",
+            ),
+            (
+                "sqlite://overdue.db?mode=rwc",
+                "sqlite://overdue.db?mode=rwc",
+            ),
+            ("ops:s3cret@db", "ops:hidden@db"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            assert!(!redact_url(url).contains("s3"), "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_malformed_postgres_url_is_refused_without_its_password() {
+        let err = Db::connect("postgres://ops:s3cret@db:notaport/overdue", 1)
+            .await
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("not a valid PostgreSQL URL"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
     }
 }

@@ -1,6 +1,6 @@
 //! Ping intake over HTTP, as curl and healthchecks.io clients use it.
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp};
 use overdue::domain::check::Status;
 use overdue::domain::check_config::Methods;
 use overdue::store::checks::CheckConfig;
@@ -304,7 +304,10 @@ on_both_backends! {
     async fn client_address_scheme_and_user_agent_are_recorded(app) {
         let (_, check) = app.one_check().await;
         let url = app.url(&format!("/ping/{}", check.uuid));
-        app.http.get(&url).header("x-forwarded-for", "1.1.1.1, 2.2.2.2").header("x-forwarded-proto", "https")
+        // The test client connects from loopback, which is trusted by default: the
+        // nearest hop the proxy did not vouch for is the client (the leftmost is
+        // whatever the client claimed).
+        app.http.get(&url).header("x-forwarded-for", "6.6.6.6, 1.1.1.1").header("x-forwarded-proto", "https")
             .send().await.unwrap();
         let ping = app.last_ping(&check).await;
         assert_eq!((ping.remote_addr.as_deref(), ping.scheme.as_str()), (Some("1.1.1.1"), "https"));
@@ -357,13 +360,70 @@ on_both_backends! {
 mod limits {
     use super::*;
 
+    async fn forwarded_headers_are_ignored_from_untrusted_peers(backend: Backend) {
+        let app = TestApp::spawn_with(backend, |c| c.trusted_proxies = Default::default()).await;
+        let (_, check) = app.one_check().await;
+        let url = app.url(&format!("/ping/{}", check.uuid));
+        app.http
+            .get(&url)
+            .header("x-forwarded-for", "1.1.1.1")
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .unwrap();
+        let ping = app.last_ping(&check).await;
+        assert_eq!(
+            (ping.remote_addr.as_deref(), ping.scheme.as_str()),
+            (Some("127.0.0.1"), "http")
+        );
+    }
+
+    /// `?create=1` creates at most `AUTO_CREATE_PER_MINUTE` checks a minute in a project;
+    /// a ping that would create one more is refused with 429 and stores nothing.
+    async fn create_param_is_rate_limited_per_project(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let project = app.project().await;
+        let key = &project.ping_key;
+        let allowance = overdue::state::AUTO_CREATE_PER_MINUTE;
+        for n in 0..allowance {
+            assert_eq!(
+                app.get_text(&format!("/ping/{key}/job-{n}?create=1"))
+                    .await
+                    .0,
+                201
+            );
+        }
+        let (status, body) = app
+            .get_text(&format!("/ping/{key}/one-more?create=1"))
+            .await;
+        assert_eq!(status, 429, "{body}");
+        assert!(body.contains("try again in a minute"), "{body}");
+        // Existing checks still take pings.
+        assert_eq!(
+            app.get_text(&format!("/ping/{key}/job-0?create=1")).await.0,
+            200
+        );
+        app.advance(60);
+        assert_eq!(
+            app.get_text(&format!("/ping/{key}/one-more?create=1"))
+                .await
+                .0,
+            201
+        );
+    }
+
+    on_both_backends!(fn(Backend):
+        forwarded_headers_are_ignored_from_untrusted_peers,
+        create_param_is_rate_limited_per_project,
+    );
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn create_param_stops_at_twice_the_check_limit() {
+    async fn create_param_stops_at_the_check_limit() {
         for backend in [
             crate::helpers::Backend::Sqlite,
             crate::helpers::Backend::Postgres,
         ] {
-            let app = TestApp::spawn_with(backend, |c| c.check_limit = 1).await;
+            let app = TestApp::spawn_with(backend, |c| c.check_limit = 2).await;
             let (project, _) = app.one_check().await;
             let key = &project.ping_key;
             assert_eq!(

@@ -23,6 +23,7 @@ const RIDS: [&str; 3] = [
 
 const LIMIT: AutoCreateLimit = AutoCreateLimit {
     max_owned_checks: 100,
+    per_minute: 100,
 };
 
 /// A slug no check has until a ping with `?create=1` makes it.

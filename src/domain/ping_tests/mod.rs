@@ -3,7 +3,6 @@
 //! behaviours 1-28).
 
 use super::*;
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
@@ -51,10 +50,6 @@ const ALL_ACTIONS: [PingAction; 7] = [
     PingAction::Exit(1),
     PingAction::Exit(255),
 ];
-
-fn peer_v4() -> Option<IpAddr> {
-    Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)))
-}
 
 mod actions;
 mod classify;

@@ -3,7 +3,7 @@
 use crate::app;
 use crate::store::StoreError;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -23,6 +23,8 @@ pub enum ApiError {
     NotFound,
     /// 409 with a plain-text reason.
     Conflict(&'static str),
+    /// 503 with `Retry-After`: the database cannot be reached or did not answer in time.
+    Unavailable(StoreError),
     /// 500; the cause is logged once, the body says nothing about it.
     Internal(anyhow::Error),
 }
@@ -35,7 +37,11 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.into())
+        if e.is_unavailable() {
+            ApiError::Unavailable(e)
+        } else {
+            ApiError::Internal(e.into())
+        }
     }
 }
 
@@ -65,6 +71,20 @@ impl IntoResponse for ApiError {
             ApiError::Limit(m) => error_body(StatusCode::FORBIDDEN, m),
             ApiError::NotFound => error_body(StatusCode::NOT_FOUND, "not found"),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m).into_response(),
+            ApiError::Unavailable(e) => {
+                tracing::warn!(
+                    error = format!("{:#}", anyhow::Error::from(e)),
+                    "API request: database unavailable"
+                );
+                let mut response = error_body(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable; try again shortly",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                response
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "API request failed");
                 error_body(

@@ -182,6 +182,6 @@ async fn cors(mut response: Response, allowed: HeaderValue) -> Response {
 async fn status(State(app): State<AppState>) -> Response {
     match app.db.ping().await {
         Ok(()) => "OK".into_response(),
-        Err(e) => error::ApiError::Internal(e.into()).into_response(),
+        Err(e) => error::ApiError::from(e).into_response(),
     }
 }

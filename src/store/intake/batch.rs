@@ -16,23 +16,78 @@
 use super::cache::CheckCache;
 use super::lookup::{Found, Rows};
 use super::sql::{self, NewPing};
-use super::{AutoCreateLimit, PingJob, Recorded};
+use super::{AutoCreateLimit, PingJob, Recorded, ledger};
 use crate::domain::check::{Flip, on_ping};
 use crate::domain::ids::CheckId;
 use crate::domain::ping::classify;
 use crate::domain::run::{self, BatchRuns, Pairing};
-use crate::store::{Db, StoreError, Tx, flips};
+use crate::store::{Db, StoreError, Tx, bounded, flips};
 use chrono::TimeDelta;
+use std::time::Duration;
 use uuid::Uuid;
+
+/// Why a batch was not answered with its results.
+#[derive(Debug)]
+pub(super) enum Failed {
+    /// Nothing was stored (the transaction was rolled back or never began).
+    NotWritten(StoreError),
+    /// COMMIT was sent but its answer never came: the batch may be stored. `results` are
+    /// what it would answer if it was.
+    InDoubt {
+        error: StoreError,
+        results: Vec<Recorded>,
+    },
+}
+
+impl Failed {
+    pub(super) fn into_error(self) -> StoreError {
+        match self {
+            Failed::NotWritten(e) | Failed::InDoubt { error: e, .. } => e,
+        }
+    }
+}
+
+/// How a batch is written: the limits of `?create=1`, how long each step may wait for
+/// the database, and, on PostgreSQL, the id that makes a commit in doubt checkable.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Writing {
+    pub limit: AutoCreateLimit,
+    pub timeout: Duration,
+    pub id: Option<Uuid>,
+}
 
 /// Writes `jobs` in one transaction, in their order; the results come in the same order.
 /// `cache` is the single SQLite writer's copy of the rows, if this is that writer.
 pub(super) async fn write(
     db: &Db,
     jobs: &[&PingJob],
-    limit: AutoCreateLimit,
+    how: Writing,
     mut cache: Option<&mut CheckCache>,
-) -> Result<Vec<Recorded>, StoreError> {
+) -> Result<Vec<Recorded>, Failed> {
+    let prepared = bounded(how.timeout, prepare(db, jobs, how, cache.as_deref_mut()))
+        .await
+        .map_err(Failed::NotWritten)?;
+    let (tx, rows, results) = prepared;
+    match bounded(how.timeout, tx.commit()).await {
+        Ok(()) => {
+            if let Some(cache) = cache {
+                cache.store(rows.into_rows());
+            }
+            Ok(results)
+        }
+        // Only a batch with an id can be looked up (SQLite's commits are never in doubt).
+        Err(error) if how.id.is_some() => Err(Failed::InDoubt { error, results }),
+        Err(error) => Err(Failed::NotWritten(error)),
+    }
+}
+
+/// Everything up to the commit.
+async fn prepare(
+    db: &Db,
+    jobs: &[&PingJob],
+    how: Writing,
+    mut cache: Option<&mut CheckCache>,
+) -> Result<(Tx, Rows, Vec<Recorded>), StoreError> {
     let mut tx = db.begin_write().await?;
     if let Some(cache) = cache.as_deref_mut() {
         cache.validate(&mut tx).await?;
@@ -40,17 +95,16 @@ pub(super) async fn write(
     let mut rows = Rows::load(&mut tx, jobs, cache.as_deref()).await?;
     let mut found = Vec::with_capacity(jobs.len());
     for job in jobs {
-        found.push(rows.find(&mut tx, job, limit).await?);
+        found.push(rows.find(&mut tx, job, how.limit).await?);
     }
     let mut applied = apply(jobs, found, &mut rows);
     applied.pair_from_log(&mut tx).await?;
     applied.record_flips(&mut tx).await?;
     sql::write(&mut tx, rows.all(), &applied.pings).await?;
-    tx.commit().await?;
-    if let Some(cache) = cache {
-        cache.store(rows.into_rows());
+    if let (Some(id), Some(first)) = (how.id, jobs.first()) {
+        ledger::enter(&mut tx, id, first.now).await?;
     }
-    Ok(applied.results)
+    Ok((tx, rows, applied.results))
 }
 
 /// What applying a batch in memory leaves to write.

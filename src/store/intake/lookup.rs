@@ -6,9 +6,10 @@
 use super::cache::CheckCache;
 use super::{AutoCreate, AutoCreateLimit, PingJob, Recorded, Target, sql};
 use crate::domain::ids::CheckId;
+use crate::domain::ids::ProjectId;
 use crate::store::checks::{self, Check, CheckConfig};
-use crate::store::{StoreError, Tx, channels, projects};
-use chrono::{DateTime, Utc};
+use crate::store::{StoreError, Ts, Tx, channels, on_tx, projects};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use std::collections::HashMap;
 
 /// The rows of the checks a batch pings: what the state machine reads and changes in
@@ -126,6 +127,9 @@ impl Rows {
                 if checks::count_owned_by(tx, project.owner_id).await? >= limit.max_owned_checks {
                     return Ok(Found::Not(Recorded::NotFound));
                 }
+                if !take_creation(tx, project.id, now, limit.per_minute).await? {
+                    return Ok(Found::Not(Recorded::CreationRateLimited));
+                }
                 let available = channels::list_tx(tx, project.id).await?;
                 let channel_ids = match channels::select(&auto.channels, &available) {
                     Ok(ids) => ids,
@@ -171,4 +175,22 @@ impl Rows {
     pub(super) fn into_rows(self) -> Vec<Check> {
         self.rows
     }
+}
+
+/// Counts a creation against the project's allowance for the current minute (in the
+/// table every process shares); false once the allowance is spent.
+async fn take_creation(
+    tx: &mut Tx,
+    project: ProjectId,
+    now: DateTime<Utc>,
+    per_minute: i64,
+) -> Result<bool, StoreError> {
+    const SQL: &str = "insert into rate_windows (key, window_start, count) values ($1, $2, 1) \
+        on conflict (key, window_start) do update set count = rate_windows.count + 1 \
+        returning count";
+    let key = format!("create:{}", project.0);
+    let minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+    let count: i64 =
+        on_tx!(tx, c => sqlx::query_scalar(SQL).bind(&key).bind(Ts(minute)).fetch_one(c).await)?;
+    Ok(count <= per_minute)
 }

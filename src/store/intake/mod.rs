@@ -14,9 +14,13 @@
 //! - [`sql`]: the batch's few statements, whatever its size.
 //! - [`cache`]: the SQLite writer's copy of the rows it wrote.
 //! - [`wal`]: checkpoints of SQLite's write-ahead log, off the writer's connection.
+//! - [`ledger`]: batch ids that settle a commit in doubt on PostgreSQL.
+//! - [`health`]: whether the writer can write, for `/healthz`, and its probe.
 
 mod batch;
 mod cache;
+mod health;
+pub mod ledger;
 mod lookup;
 mod sql;
 pub(super) mod wal;
@@ -71,6 +75,9 @@ pub enum Recorded {
     },
     NotFound,
     AmbiguousSlug,
+    /// `?create=1` would create a check, but the project created its allowance of checks
+    /// this minute.
+    CreationRateLimited,
     /// `?create=1` named channels the project does not have (the message says which).
     BadChannels(String),
 }
@@ -89,6 +96,8 @@ pub struct AutoCreate {
 pub struct AutoCreateLimit {
     /// The most checks the project's owner may hold before `?create=1` stops creating.
     pub max_owned_checks: i64,
+    /// The most checks `?create=1` creates in one project per minute.
+    pub per_minute: i64,
 }
 
 /// Writes `jobs` as one batch, in one transaction and in their order, as a writer task
@@ -100,5 +109,12 @@ pub async fn write_together(
     limit: AutoCreateLimit,
 ) -> Result<Vec<Recorded>, StoreError> {
     let jobs: Vec<&PingJob> = jobs.iter().collect();
-    batch::write(db, &jobs, limit, None).await
+    let how = batch::Writing {
+        limit,
+        timeout: super::DEFAULT_TIMEOUT,
+        id: None,
+    };
+    batch::write(db, &jobs, how, None)
+        .await
+        .map_err(batch::Failed::into_error)
 }

@@ -81,12 +81,17 @@ enum Cleanup {
 
 impl TestDb {
     pub async fn new(backend: Backend) -> TestDb {
+        Self::new_in(backend, &std::env::temp_dir()).await
+    }
+
+    /// A fresh database; a SQLite one in a new folder under `parent`.
+    pub async fn new_in(backend: Backend, parent: &std::path::Path) -> TestDb {
         let id = uuid::Uuid::new_v4().simple().to_string();
         match backend {
             Backend::Sqlite => {
                 // A folder of its own: removing it at the end also stops a connection
                 // still open in a background task from creating the file again.
-                let folder = std::env::temp_dir().join(format!("overdue-test-{id}"));
+                let folder = parent.join(format!("overdue-test-{id}"));
                 std::fs::create_dir_all(&folder).expect("create test folder");
                 let path = folder.join("overdue.db");
                 let url = format!("sqlite://{}", path.display());

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod db;
+pub mod proxy;
 pub mod receiver;
 pub mod smtp;
 
@@ -99,6 +100,13 @@ impl TestApp {
     /// Starts the app with settings changed by `configure`. The test drives the jobs.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
         let test_db = TestDb::new(backend).await;
+        let db = test_db.db.clone();
+        Self::spawn_on(test_db, db, configure).await
+    }
+
+    /// Starts the app on `db`, a pool of the test database `test_db` (one that goes
+    /// through a [`proxy::Proxy`], say, or lives on a small filesystem).
+    pub async fn spawn_on(test_db: TestDb, db: Db, configure: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::from_sources("", "", |_| None).expect("default config");
         config.database_url = test_db.url.clone();
         config.listen = "127.0.0.1:0".parse().unwrap();
@@ -107,8 +115,7 @@ impl TestApp {
         config.allow_private_targets = true;
         configure(&mut config);
         let clock = TestClock::new(t0());
-        let state =
-            AppState::new(test_db.db.clone(), config, Arc::new(clock.clone())).expect("app state");
+        let state = AppState::new(db, config, Arc::new(clock.clone())).expect("app state");
         let running = server::start(
             state.clone(),
             Roles {
