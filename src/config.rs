@@ -36,12 +36,11 @@ pub struct Config {
     pub serverchan3_url: String,
     /// Seconds a request may wait for the database before it is answered 503.
     pub db_timeout: u64,
-    /// Seconds a client has to send a request's headers.
+    /// Seconds a connection may wait for a request's headers (a new one, or an idle
+    /// keep-alive one waiting for its next request).
     pub header_timeout: u64,
     /// Seconds a client has to send a request's body.
     pub body_timeout: u64,
-    /// Seconds an idle keep-alive connection stays open.
-    pub idle_timeout: u64,
     /// Most client connections served at once; more wait in the listen queue.
     pub max_connections: usize,
     /// Seconds a stop waits for requests in flight before closing their connections.
@@ -173,20 +172,14 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "header_timeout",
         env: "OVERDUE_HEADER_TIMEOUT",
-        default: "10",
-        help: "seconds a client has to send a request's headers",
+        default: "30",
+        help: "seconds a connection may wait for a request's headers (idle keep-alive included)",
     },
     Setting {
         key: "body_timeout",
         env: "OVERDUE_BODY_TIMEOUT",
         default: "30",
         help: "seconds a client has to send a request's body",
-    },
-    Setting {
-        key: "idle_timeout",
-        env: "OVERDUE_IDLE_TIMEOUT",
-        default: "60",
-        help: "seconds an idle keep-alive connection stays open",
     },
     Setting {
         key: "max_connections",
@@ -303,7 +296,6 @@ impl Config {
             db_timeout: parse_range(get("db_timeout"), 1, 600)?,
             header_timeout: parse_range(get("header_timeout"), 1, 3600)?,
             body_timeout: parse_range(get("body_timeout"), 1, 3600)?,
-            idle_timeout: parse_range(get("idle_timeout"), 1, 86_400)?,
             max_connections: parse_range(get("max_connections"), 1, 1_000_000)?,
             shutdown_timeout: parse_range(get("shutdown_timeout"), 0, 3600)?,
             trusted_proxies: {

@@ -5,6 +5,8 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use std::time::Duration;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod api;
@@ -21,6 +23,10 @@ pub fn router(state: AppState) -> Router {
         .merge(badges::routes())
         .merge(prometheus::routes())
         .route("/healthz", get(healthz))
+        // A body that does not arrive in time ends its request (and frees its buffer).
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            state.config.body_timeout,
+        )))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

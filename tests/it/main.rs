@@ -11,6 +11,7 @@ mod api;
 mod api_channels;
 mod badges;
 mod cli;
+mod connections;
 mod crash;
 mod faults;
 mod notify_delivery;
