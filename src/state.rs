@@ -2,13 +2,14 @@
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::keys;
 use crate::jobs::scheduler;
 use crate::notify::Senders;
-use crate::store::Db;
 use crate::store::intake::{AutoCreateLimit, PingWriter};
+use crate::store::{Db, StoreError, instance};
 use std::sync::Arc;
 use tera::Tera;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OnceCell};
 
 /// The most checks `?create=1` creates in one project per minute: enough for a fleet
 /// rolled out at once, too few to flood the project's channels with new checks.
@@ -30,6 +31,8 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Writes pings in batches (group commit).
     pub pings: PingWriter,
+    /// The server secret, once read (see [`AppState::secret_key`]).
+    secret: Arc<OnceCell<String>>,
 }
 
 impl AppState {
@@ -59,7 +62,23 @@ impl AppState {
             clock,
             scheduler_wake: Arc::new(scheduler::Wake::default()),
             outbox_wake: Arc::new(Notify::new()),
+            secret: Arc::new(OnceCell::new()),
         })
+    }
+
+    /// The secret that signs badge URLs: `OVERDUE_SECRET_KEY`, or else one generated at
+    /// the first start and kept in the database, so every process and restart agrees.
+    pub async fn secret_key(&self) -> Result<&str, StoreError> {
+        self.secret
+            .get_or_try_init(|| async {
+                if self.config.secret_key.is_empty() {
+                    instance::secret_key(&self.db, &keys::new_secret_key()).await
+                } else {
+                    Ok(self.config.secret_key.clone())
+                }
+            })
+            .await
+            .map(String::as_str)
     }
 
     /// The same state with other settings, and senders built for them (a job run with

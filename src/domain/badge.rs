@@ -226,15 +226,19 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
-fn mac(badge_key: &str, tag: &str) -> Option<Hmac<Sha256>> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(badge_key.as_bytes()).ok()?;
+/// The HMAC of a project's badge for `tag`, keyed by the server's secret (never by a
+/// value the URL shows, or anyone holding one badge URL could sign any other).
+fn mac(secret: &str, badge_key: &str, tag: &str) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+    mac.update(badge_key.as_bytes());
+    mac.update(b"\n");
     mac.update(tag.as_bytes());
     Some(mac)
 }
 
-/// The 3-state signature of a badge for `tag` (8 characters).
-pub fn sign(badge_key: &str, tag: &str) -> String {
-    let Some(mac) = mac(badge_key, tag) else {
+/// The 3-state signature of project `badge_key`'s badge for `tag` (8 characters).
+pub fn sign(secret: &str, badge_key: &str, tag: &str) -> String {
+    let Some(mac) = mac(secret, badge_key, tag) else {
         return String::new();
     };
     let mut sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
@@ -244,7 +248,7 @@ pub fn sign(badge_key: &str, tag: &str) -> String {
 
 /// Checks a URL's signature for `tag`, in constant time; returns the badge mode it asks
 /// for, or `None` when it is not valid.
-pub fn verify(badge_key: &str, tag: &str, sig: &str) -> Option<Mode> {
+pub fn verify(secret: &str, badge_key: &str, tag: &str, sig: &str) -> Option<Mode> {
     let (sig, mode) = match sig.strip_suffix(TWO_STATE_SUFFIX) {
         Some(s) if s.len() == SIG_LEN => (s, Mode::TwoState),
         _ => (sig, Mode::ThreeState),
@@ -254,7 +258,9 @@ pub fn verify(badge_key: &str, tag: &str, sig: &str) -> Option<Mode> {
     }
     // 8 base64 characters are exactly 6 bytes, so each signature has one decoding.
     let bytes = URL_SAFE_NO_PAD.decode(sig).ok()?;
-    mac(badge_key, tag)?.verify_truncated_left(&bytes).ok()?;
+    mac(secret, badge_key, tag)?
+        .verify_truncated_left(&bytes)
+        .ok()?;
     Some(mode)
 }
 
@@ -272,8 +278,8 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 /// Every URL of one project or tag badge.
-pub fn urls(site_root: &str, badge_key: &str, tag: &str) -> Value {
-    let sig = sign(badge_key, tag);
+pub fn urls(site_root: &str, secret: &str, badge_key: &str, tag: &str) -> Value {
+    let sig = sign(secret, badge_key, tag);
     let base = format!("{site_root}/badge/{}", encode_segment(badge_key));
     let url = |sig: &str, fmt: &str| {
         if tag == ALL {
@@ -299,6 +305,7 @@ mod tests {
     use DisplayStatus as D;
 
     const KEY: &str = "5b9f3c1e-0f4e-4d7a-9a51-3f0c2b7e8d10";
+    const SECRET: &str = "server-secret-for-tests";
 
     #[test]
     fn any_down_makes_the_badge_down_and_counts() {
@@ -342,31 +349,54 @@ mod tests {
 
     #[test]
     fn signatures_verify_in_both_modes_and_reject_tampering() {
-        let sig = sign(KEY, "db");
+        let sig = sign(SECRET, KEY, "db");
         assert_eq!(sig.len(), 8);
-        assert_eq!(verify(KEY, "db", &sig), Some(Mode::ThreeState));
-        assert_eq!(verify(KEY, "db", &format!("{sig}-2")), Some(Mode::TwoState));
-        assert_eq!(verify(KEY, "web", &sig), None);
-        assert_eq!(verify("another-key", "db", &sig), None);
+        assert_eq!(verify(SECRET, KEY, "db", &sig), Some(Mode::ThreeState));
+        assert_eq!(
+            verify(SECRET, KEY, "db", &format!("{sig}-2")),
+            Some(Mode::TwoState)
+        );
+        assert_eq!(verify(SECRET, KEY, "web", &sig), None);
+        assert_eq!(verify(SECRET, "another-key", "db", &sig), None);
+        assert_eq!(verify("another-secret", KEY, "db", &sig), None);
         let mut tampered: Vec<char> = sig.chars().collect();
         tampered[3] = if tampered[3] == 'A' { 'B' } else { 'A' };
         assert_eq!(
-            verify(KEY, "db", &tampered.iter().collect::<String>()),
+            verify(SECRET, KEY, "db", &tampered.iter().collect::<String>()),
             None
         );
-        assert_eq!(verify(KEY, "db", &sig[..7]), None);
-        assert_eq!(verify(KEY, "db", &format!("{sig}-3")), None);
-        assert_eq!(verify(KEY, "db", ""), None);
+        assert_eq!(verify(SECRET, KEY, "db", &sig[..7]), None);
+        assert_eq!(verify(SECRET, KEY, "db", &format!("{sig}-3")), None);
+        assert_eq!(verify(SECRET, KEY, "db", ""), None);
+    }
+
+    /// The badge key is in every URL; a signature made with it as the key (as anyone
+    /// holding one URL could) must not verify.
+    #[test]
+    fn a_signature_made_from_the_url_alone_is_refused() {
+        let forged = {
+            let mut mac = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
+            mac.update(b"db");
+            let mut sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+            sig.truncate(SIG_LEN);
+            sig
+        };
+        assert_eq!(verify(SECRET, KEY, "db", &forged), None);
+        assert_ne!(sign(SECRET, KEY, "db"), forged);
     }
 
     #[test]
     fn signature_is_truncated_url_safe_base64_of_hmac_sha256() {
-        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        let expected = URL_SAFE_NO_PAD.encode(
-            hex::decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-                .unwrap(),
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?", here
+        // split as badge key "what do ya" and tag "want for nothing?" around the newline
+        // that separates them, so the expected MAC is computed independently.
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
+        mac.update(b"what do ya\nwant for nothing?");
+        let expected = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        assert_eq!(
+            sign("Jefe", "what do ya", "want for nothing?"),
+            expected[..8]
         );
-        assert_eq!(sign("Jefe", "what do ya want for nothing?"), expected[..8]);
     }
 
     #[test]
@@ -425,8 +455,8 @@ mod tests {
 
     #[test]
     fn urls_carry_both_modes_and_encode_tags() {
-        let urls = urls("http://o.test", KEY, "a b/é");
-        let sig = sign(KEY, "a b/é");
+        let urls = urls("http://o.test", SECRET, KEY, "a b/é");
+        let sig = sign(SECRET, KEY, "a b/é");
         assert_eq!(
             urls["svg3"],
             format!("http://o.test/badge/{KEY}/{sig}/a%20b%2F%C3%A9.svg")
@@ -435,10 +465,13 @@ mod tests {
             urls["json"],
             format!("http://o.test/badge/{KEY}/{sig}-2/a%20b%2F%C3%A9.json")
         );
-        let all = super::urls("http://o.test", KEY, ALL);
+        let all = super::urls("http://o.test", SECRET, KEY, ALL);
         assert_eq!(
             all["shields"],
-            format!("http://o.test/badge/{KEY}/{}-2.shields", sign(KEY, ALL))
+            format!(
+                "http://o.test/badge/{KEY}/{}-2.shields",
+                sign(SECRET, KEY, ALL)
+            )
         );
         assert_eq!(all.as_object().unwrap().len(), 6);
     }

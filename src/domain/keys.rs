@@ -30,6 +30,15 @@ pub fn new_api_key(read_only: bool) -> String {
     format!("{prefix}{tail}")
 }
 
+/// A server secret: 48 random letters and digits (about 285 bits).
+pub fn new_secret_key() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect()
+}
+
 /// The stored form of a key.
 pub fn digest(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))

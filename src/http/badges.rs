@@ -66,7 +66,8 @@ async fn tagged(
     let project = badges::project_by_badge_key(&app.db, badge_key)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let mode = badge::verify(&project.badge_key, tag, sig).ok_or(ApiError::NotFound)?;
+    let secret = app.secret_key().await?;
+    let mode = badge::verify(secret, &project.badge_key, tag, sig).ok_or(ApiError::NotFound)?;
     let now = app.clock.now();
     let rows = checks::list_by_project(&app.db, project.id).await?;
     let statuses = rows
@@ -127,13 +128,17 @@ pub async fn list(
         .flat_map(|r| r.tags.split_whitespace())
         .collect();
     let site_root = &app.config.site_root;
+    let secret = app.secret_key().await?;
     let mut map = Map::new();
     map.insert(
         badge::ALL.to_string(),
-        badge::urls(site_root, &badge_key, badge::ALL),
+        badge::urls(site_root, secret, &badge_key, badge::ALL),
     );
     for tag in tags {
-        map.insert(tag.to_string(), badge::urls(site_root, &badge_key, tag));
+        map.insert(
+            tag.to_string(),
+            badge::urls(site_root, secret, &badge_key, tag),
+        );
     }
     Ok(Json(json!({ "badges": map })))
 }

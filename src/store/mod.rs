@@ -17,6 +17,7 @@ mod columns;
 pub mod deadlines;
 mod error;
 pub mod flips;
+pub mod instance;
 pub mod intake;
 pub mod outbox;
 pub mod pings;

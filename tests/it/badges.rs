@@ -230,3 +230,56 @@ on_both_backends! {
         }
     }
 }
+
+mod secret {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::{Hmac, Mac};
+    use overdue::state::AppState;
+    use sha2::Sha256;
+
+    /// A signature any holder of one badge URL could compute: keyed by the badge key
+    /// the URL shows.
+    fn forged(badge_key: &str, tag: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(badge_key.as_bytes()).unwrap();
+        mac.update(tag.as_bytes());
+        let mut sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        sig.truncate(8);
+        sig
+    }
+
+    on_both_backends! {
+        async fn badge_urls_are_signed_with_the_server_secret_not_the_badge_key(app) {
+            let p = app.project().await;
+            app.create_check(&p, json!({"name": "a", "tags": "db"})).await;
+            let badges = badge_urls(&app, &p.api_key).await;
+            let real = path_of(&badges["db"]["svg3"]);
+            assert_eq!(app.get(&real).await.status(), 200);
+            // /badge/<badge key>/<sig>/db.svg
+            let badge_key = real.split('/').nth(2).unwrap().to_string();
+
+            for (sig, file) in [(forged(&badge_key, "db"), "db.svg"), (forged(&badge_key, "*"), "x")] {
+                let path = if file == "x" {
+                    format!("/badge/{badge_key}/{sig}.svg")
+                } else {
+                    format!("/badge/{badge_key}/{sig}/{file}")
+                };
+                assert_eq!(app.get(&path).await.status(), 404, "{path}");
+            }
+
+            // Another process (or a restart) on the same database signs alike.
+            let config = (*app.state.config).clone();
+            let other = AppState::new(app.db().clone(), config, app.state.clock.clone()).unwrap();
+            assert_eq!(other.secret_key().await.unwrap(), app.state.secret_key().await.unwrap());
+        }
+
+        async fn an_operator_secret_signs_instead_of_the_stored_one(app) {
+            let mut config = (*app.state.config).clone();
+            config.secret_key = "operator-chosen-secret".into();
+            let with_secret = AppState::new(app.db().clone(), config, app.state.clock.clone()).unwrap();
+            assert_eq!(with_secret.secret_key().await.unwrap(), "operator-chosen-secret");
+            assert_ne!(app.state.secret_key().await.unwrap(), "operator-chosen-secret");
+        }
+    }
+}

@@ -320,3 +320,106 @@ fn serve_starts_answers_and_stops_on_sigterm() {
     assert!(status.success(), "exits cleanly on SIGTERM: {status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With every log level on, requests that carry keys in their paths and headers, and a
+/// password given at the command line, leave none of them in the log.
+#[test]
+fn keys_and_passwords_never_reach_the_log() {
+    let dir =
+        std::env::temp_dir().join(format!("overdue-secrets-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("overdue.db").display());
+    let password = "PasswordNobodyLogs42";
+    let user = run_with_stdin(
+        {
+            let mut c = overdue(&url);
+            c.env("RUST_LOG", "trace").args([
+                "user",
+                "create",
+                "--email",
+                "ops@example.com",
+                "--password-stdin",
+            ]);
+            c
+        },
+        &format!("{password}\n"),
+    );
+    assert!(user.status.success(), "{}", stderr(&user));
+    let project = overdue(&url)
+        .env("RUST_LOG", "trace")
+        .args([
+            "project",
+            "create",
+            "--owner",
+            "ops@example.com",
+            "--name",
+            "Backups",
+        ])
+        .output()
+        .unwrap();
+    assert!(project.status.success(), "{}", stderr(&project));
+    let keys: serde_json::Value = serde_json::from_slice(&project.stdout).unwrap();
+    let (ping_key, api_key, read_key) = (
+        keys["ping_key"].as_str().unwrap().to_string(),
+        keys["api_key"].as_str().unwrap().to_string(),
+        keys["api_key_readonly"].as_str().unwrap().to_string(),
+    );
+    let mut logs = stderr(&user) + &stderr(&project);
+
+    let mut child = overdue(&url)
+        .env("RUST_LOG", "trace")
+        .env("OVERDUE_LISTEN", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server logs before exiting").unwrap();
+        logs.push_str(&line);
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        overdue::notify::net::install_crypto_provider();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let base = format!("http://{addr}");
+        let created = http
+            .get(format!("{base}/ping/{ping_key}/nightly?create=1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let listed = http
+            .get(format!("{base}/api/v3/checks/"))
+            .header("X-Api-Key", &api_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listed.status(), 200);
+        for path in [
+            format!("/projects/x/metrics/{read_key}"),
+            format!("/api/v3/checks/?api_key={api_key}"),
+            format!("/nowhere/{ping_key}"),
+        ] {
+            http.get(format!("{base}{path}")).send().await.unwrap();
+        }
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    for line in lines {
+        logs.push_str(&line.unwrap());
+    }
+    child.wait().unwrap();
+    assert!(
+        logs.contains("finished processing request"),
+        "trace logs were on"
+    );
+    for secret in [password, &ping_key, &api_key, &read_key] {
+        assert!(!logs.contains(secret), "{secret} appears in the log");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
