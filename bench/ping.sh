@@ -11,7 +11,7 @@ usage() {
 usage: bench/ping.sh [--quick] [--checks N] [--duration S] [--connections C] [--threads T]
                      [--backend sqlite|postgres|both] [--pool N] [--allow-errors]
                      [--json-out FILE]
-  --checks N        checks seeded (default 10000; --quick 200)
+  --checks N        checks seeded (default 10000; --quick 2000)
   --duration S      seconds of load (default 30; --quick 3)
   --connections C   wrk connections (default 64; --quick 16)
   --threads T       wrk threads (default 2)
@@ -25,7 +25,7 @@ USAGE
 QUICK=0
 for arg in "$@"; do [[ "$arg" == --quick ]] && QUICK=1; done
 if [[ $QUICK == 1 ]]; then
-	CHECKS=200 DURATION=3 CONNECTIONS=16
+	CHECKS=2000 DURATION=3 CONNECTIONS=16
 else
 	CHECKS=10000 DURATION=30 CONNECTIONS=64
 fi

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod keys;
 pub mod oncalendar;
 pub mod ping;
+pub mod ping_rate;
 pub mod prometheus;
 pub mod proxies;
 pub mod records;

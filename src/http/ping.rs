@@ -164,6 +164,17 @@ async fn ping(
         }
         Ok(Recorded::NotFound) => reply(StatusCode::NOT_FOUND, "not found", config),
         Ok(Recorded::AmbiguousSlug) => reply(StatusCode::CONFLICT, "ambiguous slug", config),
+        Ok(Recorded::RateLimited) => {
+            let mut response = reply(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many pings to this check (more than 10 a second); this one changed nothing and was not stored",
+                config,
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
         Ok(Recorded::CreationRateLimited) => reply(
             StatusCode::TOO_MANY_REQUESTS,
             "too many checks created in this project this minute; try again in a minute",

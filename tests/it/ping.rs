@@ -412,7 +412,48 @@ mod limits {
         );
     }
 
+    /// A check pinged faster than its allowance refuses pings that change nothing (429,
+    /// not stored), and still takes every ping that changes its status.
+    async fn a_flood_of_pings_is_capped_but_status_changes_are_kept(backend: Backend) {
+        use overdue::domain::ping_rate::{BURST, PER_SECOND};
+        let app = TestApp::spawn(backend).await;
+        let (_, check) = app.one_check().await;
+        let path = format!("/ping/{}", check.uuid);
+        let mut refused = 0;
+        for _ in 0..(BURST as usize + 20) {
+            match app.get_text(&path).await {
+                (200, _) => {}
+                (429, body) => {
+                    assert!(body.contains("was not stored"), "{body}");
+                    refused += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // The first ping takes the check from new to up, a status change, so it does not
+        // count against the allowance.
+        assert_eq!(refused, 19);
+        assert_eq!(app.pings(&check).await.len(), BURST as usize + 1);
+
+        // Over the allowance, a failure still goes down, and the recovery comes back up.
+        assert_eq!(app.get_text(&format!("{path}/fail")).await.0, 200);
+        assert_eq!(app.reload(&check).await.status, Status::Down);
+        assert_eq!(app.get_text(&path).await.0, 200);
+        assert_eq!(app.reload(&check).await.status, Status::Up);
+        assert_eq!(app.get_text(&path).await.0, 429);
+
+        app.advance(1);
+        let mut taken = 0;
+        for _ in 0..20 {
+            if app.get_text(&path).await.0 == 200 {
+                taken += 1;
+            }
+        }
+        assert_eq!(taken, PER_SECOND as usize);
+    }
+
     on_both_backends!(fn(Backend):
+        a_flood_of_pings_is_capped_but_status_changes_are_kept,
         forwarded_headers_are_ignored_from_untrusted_peers,
         create_param_is_rate_limited_per_project,
     );

@@ -15,6 +15,7 @@
 
 use super::cache::CheckCache;
 use super::lookup::{Found, Rows};
+use super::rates::PingRates;
 use super::sql::{self, NewPing};
 use super::{AutoCreateLimit, PingJob, Recorded, ledger};
 use crate::domain::check::{Flip, on_ping};
@@ -49,11 +50,13 @@ impl Failed {
 
 /// How a batch is written: the limits of `?create=1`, how long each step may wait for
 /// the database, and, on PostgreSQL, the id that makes a commit in doubt checkable.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Writing {
+#[derive(Clone, Copy)]
+pub(super) struct Writing<'a> {
     pub limit: AutoCreateLimit,
     pub timeout: Duration,
     pub id: Option<Uuid>,
+    /// Each check's ping allowance.
+    pub rates: &'a PingRates,
 }
 
 /// Writes `jobs` in one transaction, in their order; the results come in the same order.
@@ -61,7 +64,7 @@ pub(super) struct Writing {
 pub(super) async fn write(
     db: &Db,
     jobs: &[&PingJob],
-    how: Writing,
+    how: Writing<'_>,
     mut cache: Option<&mut CheckCache>,
 ) -> Result<Vec<Recorded>, Failed> {
     let prepared = bounded(how.timeout, prepare(db, jobs, how, cache.as_deref_mut()))
@@ -85,7 +88,7 @@ pub(super) async fn write(
 async fn prepare(
     db: &Db,
     jobs: &[&PingJob],
-    how: Writing,
+    how: Writing<'_>,
     mut cache: Option<&mut CheckCache>,
 ) -> Result<(Tx, Rows, Vec<Recorded>), StoreError> {
     let mut tx = db.begin_write().await?;
@@ -97,7 +100,7 @@ async fn prepare(
     for job in jobs {
         found.push(rows.find(&mut tx, job, how.limit).await?);
     }
-    let mut applied = apply(jobs, found, &mut rows);
+    let mut applied = apply(jobs, found, &mut rows, how.rates);
     applied.pair_from_log(&mut tx).await?;
     applied.record_flips(&mut tx).await?;
     sql::write(&mut tx, rows.all(), &applied.pings).await?;
@@ -120,7 +123,12 @@ struct Applied<'a> {
 }
 
 /// Applies the state machine to each ping in arrival order, changing `rows` in memory.
-fn apply<'a>(jobs: &[&'a PingJob], found: Vec<Found>, rows: &mut Rows) -> Applied<'a> {
+fn apply<'a>(
+    jobs: &[&'a PingJob],
+    found: Vec<Found>,
+    rows: &mut Rows,
+    rates: &PingRates,
+) -> Applied<'a> {
     let mut applied = Applied {
         results: Vec::with_capacity(jobs.len()),
         pings: Vec::with_capacity(jobs.len()),
@@ -142,6 +150,11 @@ fn apply<'a>(jobs: &[&'a PingJob], found: Vec<Found>, rows: &mut Rows) -> Applie
         };
         let kind = classify(job.action, &job.method, &job.body, &row.rules());
         let outcome = on_ping(&row.state(), kind, job.rid, job.now);
+        // Beyond the check's allowance a ping is refused, unless it changes the status.
+        if outcome.flip.is_none() && !rates.allow(row.id, job.now) {
+            applied.results.push(Recorded::RateLimited);
+            continue;
+        }
         let duration = match runs.on_ping(&row.id, kind, job.rid, job.now, outcome.duration) {
             Pairing::Known(duration) => duration,
             Pairing::FromLog => {

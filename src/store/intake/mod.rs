@@ -22,6 +22,7 @@ mod cache;
 mod health;
 pub mod ledger;
 mod lookup;
+mod rates;
 mod sql;
 pub(super) mod wal;
 mod writer;
@@ -75,6 +76,9 @@ pub enum Recorded {
     },
     NotFound,
     AmbiguousSlug,
+    /// The check is pinged faster than its allowance; this ping changed nothing and was
+    /// not stored.
+    RateLimited,
     /// `?create=1` would create a check, but the project created its allowance of checks
     /// this minute.
     CreationRateLimited,
@@ -109,10 +113,12 @@ pub async fn write_together(
     limit: AutoCreateLimit,
 ) -> Result<Vec<Recorded>, StoreError> {
     let jobs: Vec<&PingJob> = jobs.iter().collect();
+    let rates = rates::PingRates::default();
     let how = batch::Writing {
         limit,
         timeout: super::DEFAULT_TIMEOUT,
         id: None,
+        rates: &rates,
     };
     batch::write(db, &jobs, how, None)
         .await

@@ -14,6 +14,7 @@
 use super::batch::{self, Writing};
 use super::cache::CheckCache;
 use super::health::{self, PROBE_EVERY, WriterHealth, chain};
+use super::rates::PingRates;
 use super::wal::WalKeeper;
 use super::{AutoCreateLimit, PingJob, Recorded, ledger};
 use crate::store::{Db, Pool, StoreError, bounded};
@@ -55,6 +56,7 @@ impl PingWriter {
         let (queue, rx) = mpsc::channel(MAX_BATCH * 16);
         let rx = Arc::new(Mutex::new(rx));
         let shared = health.clone();
+        let rates = Arc::new(PingRates::default());
         let spawned = std::thread::Builder::new().name("ping-writer".into()).spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
@@ -80,6 +82,7 @@ impl PingWriter {
                         timeout,
                         keeper.clone(),
                         shared.clone(),
+                        rates.clone(),
                     ));
                 }
                 drop(keeper);
@@ -151,6 +154,7 @@ async fn writer(
     timeout: Duration,
     keeper: Option<WalKeeper>,
     health: Arc<WriterHealth>,
+    rates: Arc<PingRates>,
 ) {
     let mut writer = Writer {
         db: writer_db(&base),
@@ -160,6 +164,7 @@ async fn writer(
         limit,
         timeout,
         health,
+        rates,
     };
     loop {
         let batch = match take(&rx, writer.health.is_failing()).await {
@@ -219,6 +224,7 @@ struct Writer {
     limit: AutoCreateLimit,
     timeout: Duration,
     health: Arc<WriterHealth>,
+    rates: Arc<PingRates>,
 }
 
 /// Why a write failed, and whether writing the same pings again is safe.
@@ -272,10 +278,13 @@ impl Writer {
     /// One attempt at a batch. A commit in doubt is settled by looking up the batch's id;
     /// after any failure the connection is replaced and the copy of the rows dropped.
     async fn write(&mut self, jobs: &[&PingJob]) -> Result<Vec<Recorded>, Unwritten> {
+        let id = matches!(self.db.0, Pool::Postgres(_)).then(Uuid::new_v4);
+        let rates = self.rates.clone();
         let how = Writing {
             limit: self.limit,
             timeout: self.timeout,
-            id: matches!(self.db.0, Pool::Postgres(_)).then(Uuid::new_v4),
+            id,
+            rates: &rates,
         };
         let failed = match batch::write(&self.db, jobs, how, self.cache.as_mut()).await {
             Ok(results) => return Ok(results),
@@ -288,7 +297,7 @@ impl Writer {
                 Err(Unwritten::Safe(e))
             }
             batch::Failed::InDoubt { error, results } => {
-                let id = how.id.unwrap_or_default();
+                let id = id.unwrap_or_default();
                 match bounded(self.timeout, ledger::committed(&self.db, id)).await {
                     Ok(true) => {
                         tracing::warn!(error = %chain(&error), "the answer to a ping batch's commit was lost, but the batch is stored");
