@@ -4,7 +4,7 @@ use super::Error;
 use crate::domain::channel_config::{ChannelConfig, ChannelKind};
 use crate::domain::ids::ProjectId;
 use crate::notify::notice::ChannelRef;
-use crate::notify::{self, Notice};
+use crate::notify::{self, Notice, net};
 use crate::state::AppState;
 use crate::store::channels::{self, Channel, ChannelFields};
 use crate::store::projects;
@@ -33,6 +33,7 @@ pub async fn create(
     input: &ChannelInput,
 ) -> Result<Channel, Error> {
     let fields = fields(app, input, None)?;
+    check_targets(app, input, &fields).await?;
     Ok(channels::create(&app.db, project_id, &fields, app.clock.now()).await?)
 }
 
@@ -43,6 +44,7 @@ pub async fn update(
     input: &ChannelInput,
 ) -> Result<Channel, Error> {
     let fields = fields(app, input, Some(channel))?;
+    check_targets(app, input, &fields).await?;
     channels::update(&app.db, channel.id, &fields).await?;
     channels::find_by_uuid(&app.db, &channel.uuid)
         .await?
@@ -95,6 +97,58 @@ fn fields(
             .notify_down
             .unwrap_or(current.is_none_or(|c| c.notify_down)),
     })
+}
+
+/// Refuses targets that can only be private when a channel's settings are saved, so the
+/// user learns it now rather than from the first failed alert. The guard still checks
+/// every send (names can change what they resolve to).
+async fn check_targets(
+    app: &AppState,
+    input: &ChannelInput,
+    fields: &ChannelFields,
+) -> Result<(), Error> {
+    if input.config.is_none() || app.config.allow_private_targets {
+        return Ok(()); // The targets are not changing, or any target is allowed.
+    }
+    let config = ChannelConfig::from_stored(fields.kind, &fields.config)
+        .map_err(|e| anyhow::anyhow!("a channel config just built does not parse: {}", e.0))?;
+    let guard = net::Guard::new(false);
+    for (field, target) in targets(&config) {
+        // Placeholders may make a URL that does not parse yet; the send checks it then.
+        let Ok(url) = reqwest::Url::parse(target) else {
+            continue;
+        };
+        if let Err(refused) = net::check_before_saving(&url, &guard).await {
+            let why = match refused {
+                net::Refused::Address(ip) | net::Refused::Redirect(ip) => {
+                    format!("{ip} is a private address")
+                }
+                net::Refused::Name(name) => format!("{name} resolves only to private addresses"),
+            };
+            return Err(invalid(&format!(
+                "config.{field}: {why}, and this server does not send notifications to \
+                 private addresses (its operator can allow them with \
+                 OVERDUE_ALLOW_PRIVATE_TARGETS=true)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The URLs a channel sends to that its user chose, by field name.
+fn targets(config: &ChannelConfig) -> Vec<(&'static str, &str)> {
+    match config {
+        ChannelConfig::Webhook(w) => [("url_down", &w.down.url), ("url_up", &w.up.url)]
+            .into_iter()
+            .filter(|(_, url)| !url.is_empty())
+            .map(|(field, url)| (field, url.as_str()))
+            .collect(),
+        ChannelConfig::WeCom(w) => vec![("url", w.url.as_str())],
+        // ServerChan's host is the operator's setting; email and shell send no requests.
+        ChannelConfig::ServerChan(_) | ChannelConfig::Email(_) | ChannelConfig::Shell(_) => {
+            Vec::new()
+        }
+    }
 }
 
 fn invalid(problem: &str) -> Error {

@@ -5,10 +5,12 @@
 use crate::config::Config;
 use crate::domain::channel_config::ChannelConfig;
 use crate::store::Db;
+use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
 use tera::Tera;
 
+pub mod address;
 pub mod email;
 pub mod net;
 pub mod notice;
@@ -72,8 +74,11 @@ impl SendError {
     pub fn from_request(e: &reqwest::Error) -> Self {
         let mut source: Option<&dyn std::error::Error> = Some(e);
         while let Some(err) = source {
-            if err.to_string().contains(net::PRIVATE_TARGET) {
-                return SendError::Permanent(net::PRIVATE_TARGET.to_string());
+            if let Some(refused) = err.downcast_ref::<net::Refused>() {
+                return SendError::from(refused.clone());
+            }
+            if let Some(too_many) = err.downcast_ref::<net::TooManyRedirects>() {
+                return SendError::transient(too_many.to_string());
             }
             source = err.source();
         }
@@ -85,6 +90,25 @@ impl SendError {
             SendError::transient(format!("Request failed: {}", without_url(e)))
         }
     }
+}
+
+impl From<net::Refused> for SendError {
+    /// A refused target is refused every time: the channel must change.
+    fn from(refused: net::Refused) -> Self {
+        SendError::Permanent(refused.to_string())
+    }
+}
+
+/// An error and its causes, one after another, without the URL (which may carry a key).
+pub fn error_chain(e: &reqwest::Error) -> String {
+    let mut text = without_url(e);
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        text.push_str(": ");
+        text.push_str(&err.to_string());
+        source = err.source();
+    }
+    text
 }
 
 /// A reqwest error's text without the URL, which may carry a secret key.
@@ -112,7 +136,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// the database (for limits shared by all processes). Built once at start.
 #[derive(Clone)]
 pub struct Senders {
-    pub http: reqwest::Client,
+    pub http: net::Client,
     pub mailer: email::Mailer,
     pub templates: Arc<Tera>,
     pub config: Arc<Config>,
@@ -120,11 +144,14 @@ pub struct Senders {
 }
 
 impl Senders {
-    /// Fails on settings that can never send (a malformed sender address or SMTP URL).
+    /// Fails on settings that can never send (a malformed sender address or SMTP URL), and
+    /// when the HTTP client cannot be built with its guard and timeouts.
     pub fn new(config: Arc<Config>, db: Db, templates: Arc<Tera>) -> anyhow::Result<Self> {
         let timeout = Duration::from_secs(config.notify_timeout);
+        let guard = net::Guard::new(config.allow_private_targets);
         Ok(Senders {
-            http: net::client(timeout, config.allow_private_targets),
+            http: net::Client::new(timeout, guard)
+                .context("cannot start sending webhook, WeCom and ServerChan notifications")?,
             mailer: email::Mailer::from_config(&config)?,
             templates,
             config,

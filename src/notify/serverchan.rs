@@ -58,16 +58,12 @@ pub async fn send(
 ) -> Result<(), SendError> {
     let url = reqwest::Url::parse(&endpoint(&senders.config, &config.sendkey))
         .map_err(|_| SendError::Permanent("the SendKey does not make a valid URL".into()))?;
-    net::check_target(&url, senders.config.allow_private_targets)
-        .map_err(|m| SendError::Permanent(m.to_string()))?;
     let (title, desp) = message(notice);
-    let response = senders
+    let request = senders
         .http
-        .post(url)
-        .form(&[("title", title.as_str()), ("desp", desp.as_str())])
-        .send()
-        .await
-        .map_err(|e| SendError::from_request(&e))?;
+        .post(url)?
+        .form(&[("title", title.as_str()), ("desp", desp.as_str())]);
+    let response = net::send(request).await?;
     let status = response.status();
     if status.as_u16() == 429 {
         return Err(SendError::Transient {
@@ -75,13 +71,19 @@ pub async fn send(
             retry_after: super::retry_after(response.headers()),
         });
     }
-    let reply: Option<Reply> = response.json().await.ok();
-    match reply {
-        Some(r) => classify(r.code, &r.message),
-        None if status.is_success() => Err(SendError::transient(
+    let reply = net::read_capped(response, net::REPLY_CAP)
+        .await
+        .map_err(|e| SendError::from_request(&e))?;
+    match serde_json::from_slice::<Reply>(&reply.bytes) {
+        Ok(r) => classify(r.code, &r.message),
+        Err(_) if !status.is_success() => Err(SendError::from_status(status, None)),
+        Err(_) if reply.truncated => Err(SendError::transient(format!(
+            "ServerChan's reply was larger than {} KiB, so it is not its JSON reply; the rest was not read",
+            net::REPLY_CAP / 1024
+        ))),
+        Err(_) => Err(SendError::transient(
             "ServerChan answered with something that is not its JSON reply",
         )),
-        None => Err(SendError::from_status(status, None)),
     }
 }
 

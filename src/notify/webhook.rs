@@ -5,6 +5,7 @@ use super::notice::{BODY_CAP, Notice};
 use super::{SendError, Senders, net, retry_after};
 use crate::domain::channel_config::{WebhookConfig, WebhookRequest};
 use hmac::{Hmac, Mac};
+use reqwest::header::HeaderValue;
 use sha2::Sha256;
 
 /// The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
@@ -115,6 +116,22 @@ fn quote(value: &str) -> String {
     out
 }
 
+/// A header's value with placeholders filled in. A value that cannot go in a header (a
+/// check name with a line break or a NUL in it) would fail the same way on every retry:
+/// that notification fails at once, and the channel stays on for other checks.
+fn header_value(
+    name: &str,
+    template: &str,
+    values: &[(String, String)],
+) -> Result<HeaderValue, SendError> {
+    HeaderValue::try_from(expand(template, values, Place::Header)).map_err(|_| {
+        SendError::Final(format!(
+            "The {name} header cannot be sent: with the check's details filled in, its value \
+             holds a line break or another control character"
+        ))
+    })
+}
+
 /// `t=…,v1=…` for a body sent at `unix` seconds.
 pub fn signature(secret: &str, unix: i64, body: &[u8]) -> String {
     // HMAC accepts keys of any length, so this never returns early.
@@ -156,8 +173,6 @@ async fn call(
             "the URL is not valid after expanding placeholders: {e}"
         ))
     })?;
-    net::check_target(&url, senders.config.allow_private_targets)
-        .map_err(|m| SendError::Permanent(m.to_string()))?;
     let method = match r.method.as_str() {
         "POST" => reqwest::Method::POST,
         "PUT" => reqwest::Method::PUT,
@@ -168,9 +183,9 @@ async fn call(
     } else {
         expand(&r.body, &values, Place::Body)
     };
-    let mut req = senders.http.request(method.clone(), url);
+    let mut req = senders.http.request(method.clone(), url)?;
     for (name, value) in &r.headers {
-        req = req.header(name.as_str(), expand(value, &values, Place::Header));
+        req = req.header(name.as_str(), header_value(name, value, &values)?);
     }
     if !secret.is_empty() {
         // The receiver compares the timestamp with its own wall clock to refuse replays,
@@ -183,7 +198,7 @@ async fn call(
     if method != reqwest::Method::GET {
         req = req.body(body);
     }
-    let response = req.send().await.map_err(|e| SendError::from_request(&e))?;
+    let response = net::send(req).await?;
     if response.status().is_success() {
         Ok(())
     } else {
@@ -272,6 +287,24 @@ mod tests {
     fn headers_escape_characters_outside_latin1() {
         let v = vec![("$NAME".to_string(), "café 日".to_string())];
         assert_eq!(expand("$NAME", &v, Place::Header), "café &#26085;");
+    }
+
+    #[test]
+    fn a_header_value_with_a_line_break_or_nul_fails_for_good_saying_which_header() {
+        for name in ["db\r\nX-Injected: yes", "db\0", "db\n"] {
+            let v = vec![("$NAME".to_string(), name.to_string())];
+            match header_value("X-Check", "check $NAME", &v) {
+                Err(SendError::Final(message)) => {
+                    assert!(
+                        message.contains("X-Check header cannot be sent"),
+                        "{message}"
+                    );
+                }
+                other => panic!("{name:?}: {other:?}"),
+            }
+        }
+        let v = vec![("$NAME".to_string(), "café\tdb".to_string())];
+        assert!(header_value("X-Check", "$NAME", &v).is_ok());
     }
 
     #[test]

@@ -120,25 +120,34 @@ pub async fn send(
 ) -> Result<(), SendError> {
     let url = reqwest::Url::parse(&config.url)
         .map_err(|_| SendError::Permanent("the robot URL is not valid".into()))?;
-    net::check_target(&url, senders.config.allow_private_targets)
-        .map_err(|m| SendError::Permanent(m.to_string()))?;
-    let response = senders
-        .http
-        .post(url)
-        .json(&message(config, notices))
-        .send()
-        .await
-        .map_err(|e| SendError::from_request(&e))?;
+    let request = senders.http.post(url)?.json(&message(config, notices));
+    let response = net::send(request).await?;
     if !response.status().is_success() {
         return Err(SendError::from_status(
             response.status(),
             super::retry_after(response.headers()),
         ));
     }
-    let reply: Reply = response.json().await.map_err(|_| {
-        SendError::transient("WeCom answered with something that is not its JSON reply")
-    })?;
+    let reply = net::read_capped(response, net::REPLY_CAP)
+        .await
+        .map_err(|e| SendError::from_request(&e))?;
+    let reply = parse_reply(&reply)?;
     classify(reply.errcode, &reply.errmsg)
+}
+
+/// WeCom's JSON reply. Its replies are a few dozen bytes: one that runs past the cap is
+/// not WeCom's, and is retried like any other reply that is not.
+fn parse_reply(reply: &net::Capped) -> Result<Reply, SendError> {
+    serde_json::from_slice(&reply.bytes).map_err(|_| {
+        SendError::transient(if reply.truncated {
+            format!(
+                "WeCom's reply was larger than {} KiB, so it is not its JSON reply; the rest was not read",
+                net::REPLY_CAP / 1024
+            )
+        } else {
+            "WeCom answered with something that is not its JSON reply".to_string()
+        })
+    })
 }
 
 /// `errcode` 0 is delivered; 45009 is the robot's rate limit; 93000 means the key is

@@ -1,6 +1,6 @@
 //! Channels through the API (v3): Overdue's addition for Terraform and scripts.
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -112,4 +112,124 @@ async fn shell_channels_can_be_created_where_the_operator_allows_them() {
         (status, created["config"]["cmd_down"].clone()),
         (201, json!("systemctl restart app"))
     );
+}
+
+on_both_backends!(
+    fn(Backend):
+    private_targets_are_refused_when_a_channel_is_saved,
+    private_targets_are_accepted_when_the_operator_allows_them,
+);
+
+const ALLOW_HINT: &str = "this server does not send notifications to private addresses (its operator can allow them with OVERDUE_ALLOW_PRIVATE_TARGETS=true)";
+
+async fn private_targets_are_refused_when_a_channel_is_saved(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.allow_private_targets = false).await;
+    let p = app.project().await;
+    let hook = |field: &str, url: &str| json!({"kind": "webhook", "config": {field: url}});
+    for (body, why) in [
+        (
+            hook("url_down", "http://10.0.0.1/hook"),
+            "config.url_down: 10.0.0.1 is a private address",
+        ),
+        (
+            hook("url_up", "http://[::1]:8080/up"),
+            "config.url_up: ::1 is a private address",
+        ),
+        (
+            hook("url_down", "http://0x7f.1/"),
+            "config.url_down: 127.0.0.1 is a private address",
+        ),
+        (
+            hook("url_down", "http://localhost:9/hook"),
+            "config.url_down: localhost resolves only to private addresses",
+        ),
+        (
+            json!({"kind": "wecom", "config": {"url": "http://169.254.169.254/cgi-bin/webhook/send?key=secret-key"}}),
+            "config.url: 169.254.169.254 is a private address",
+        ),
+    ] {
+        let (status, answer) = call(
+            &app,
+            Method::POST,
+            "/api/v3/channels/",
+            &p.api_key,
+            Some(body.clone()),
+        )
+        .await;
+        let expected = format!("json validation error: {why}, and {ALLOW_HINT}");
+        assert_eq!(
+            (status, answer),
+            (400, json!({"error": expected})),
+            "{body}"
+        );
+    }
+    let (_, listed) = call(&app, Method::GET, "/api/v3/channels/", &p.api_key, None).await;
+    assert_eq!(listed["channels"], json!([]), "nothing was saved");
+
+    // A public address is accepted (an IP literal is not even looked up), and changing it
+    // to a private one is refused, leaving the stored URL as it was.
+    let (status, created) = call(
+        &app,
+        Method::POST,
+        "/api/v3/channels/",
+        &p.api_key,
+        Some(hook("url_down", "http://93.184.215.14/hook")),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (status, answer) = call(&app, Method::POST, &format!("/api/v3/channels/{id}"), &p.api_key,
+        Some(json!({"config": {"url_down": "http://93.184.215.14/hook", "url_up": "http://192.168.1.10/up"}}))).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"],
+        format!(
+            "json validation error: config.url_up: 192.168.1.10 is a private address, and {ALLOW_HINT}"
+        )
+    );
+    let (_, shown) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v3/channels/{id}"),
+        &p.api_key,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            shown["config"]["url_down"].clone(),
+            shown["config"]["url_up"].clone()
+        ),
+        (json!("http://93.184.215.14/hook"), json!(""))
+    );
+    // A change that leaves the targets alone is not held up by them.
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v3/channels/{id}"),
+        &p.api_key,
+        Some(json!({"name": "renamed"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+async fn private_targets_are_accepted_when_the_operator_allows_them(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.allow_private_targets = true).await;
+    let p = app.project().await;
+    for url in ["http://10.0.0.1/hook", "http://localhost:9/hook"] {
+        let body = json!({"kind": "webhook", "config": {"url_down": url}});
+        let (status, created) = call(
+            &app,
+            Method::POST,
+            "/api/v3/channels/",
+            &p.api_key,
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            (status, created["config"]["url_down"].clone()),
+            (201, json!(url))
+        );
+    }
 }

@@ -16,6 +16,7 @@ mod crash;
 mod faults;
 mod notify_delivery;
 mod notify_email;
+mod notify_outbound;
 mod notify_shell;
 mod notify_wechat;
 mod openapi;

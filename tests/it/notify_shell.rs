@@ -15,6 +15,8 @@ on_both_backends!(
     the_command_sees_the_check_in_its_environment_and_names_stay_data,
     a_failing_command_is_reported_once_and_the_channel_stays_on,
     a_command_that_outlasts_the_timeout_is_killed,
+    a_timeout_kills_the_processes_the_command_started_too,
+    a_command_that_leaves_a_process_running_in_the_background_succeeds_without_waiting_for_it,
     a_stored_shell_channel_does_not_run_when_shell_is_disabled,
 );
 
@@ -273,5 +275,108 @@ async fn a_stored_shell_channel_does_not_run_when_shell_is_disabled(backend: Bac
     assert!(
         !app.reload_channel(&channel).await.disabled,
         "the channel works again once the operator enables shell"
+    );
+}
+
+/// A process the test started through a command, killed at the end if still there.
+struct Spawned(i32);
+
+impl Spawned {
+    fn from_pid_file(path: &TempPath) -> Spawned {
+        Spawned(path.read().trim().parse().expect("a pid"))
+    }
+
+    /// Whether it still runs: it exists and is not a zombie waiting to be reaped.
+    fn alive(&self) -> bool {
+        match std::fs::read_to_string(format!("/proc/{}/stat", self.0)) {
+            Err(_) => false,
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        }
+    }
+
+    /// Waits, within a bound, for the kill signal to take effect.
+    async fn gone(&self) -> bool {
+        for _ in 0..100 {
+            if !self.alive() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        false
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if self.alive() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+}
+
+async fn a_timeout_kills_the_processes_the_command_started_too(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.shell_enabled = true;
+        c.notify_timeout = 1;
+    })
+    .await;
+    let project = app.project().await;
+    let check = app.named_check(&project, "slow").await;
+    let pid_file = TempPath::new("child-pid");
+    shell_channel(
+        &app,
+        &project,
+        &check,
+        json!({"cmd_down": format!("sleep 60 & echo $! > {}; wait", pid_file.shell())}),
+    )
+    .await;
+
+    ping(&app, &check, "/fail").await;
+    let report = app.deliver().await;
+    let child = Spawned::from_pid_file(&pid_file);
+    assert_eq!((report.failed, report.retried), (1, 0), "{report:?}");
+    let error = latest(&app, &check).await.last_error.unwrap_or_default();
+    assert!(
+        error.contains("killed, with every process it started"),
+        "{error}"
+    );
+    assert!(
+        child.gone().await,
+        "the command's child {} outlived the timeout",
+        child.0
+    );
+}
+
+async fn a_command_that_leaves_a_process_running_in_the_background_succeeds_without_waiting_for_it(
+    backend: Backend,
+) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.shell_enabled = true;
+        c.notify_timeout = 1;
+    })
+    .await;
+    let project = app.project().await;
+    let check = app.named_check(&project, "restart").await;
+    let pid_file = TempPath::new("daemon-pid");
+    // The background process keeps the command's error output open.
+    shell_channel(
+        &app,
+        &project,
+        &check,
+        json!({"cmd_down": format!("sleep 30 & echo $! > {}", pid_file.shell())}),
+    )
+    .await;
+
+    ping(&app, &check, "/fail").await;
+    let report = app.deliver().await;
+    let daemon = Spawned::from_pid_file(&pid_file);
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert!(
+        daemon.alive(),
+        "a process the command left running is its own business"
     );
 }

@@ -39,10 +39,11 @@ impl Request {
     }
 }
 
-/// One answer: status, body, and an optional delay before answering.
+/// One answer: status, headers, body, and an optional delay before answering.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
+    pub headers: Vec<(String, String)>,
     pub body: String,
     pub delay: Duration,
 }
@@ -51,24 +52,36 @@ impl Answer {
     pub fn status(status: u16) -> Answer {
         Answer {
             status,
+            headers: Vec::new(),
             body: String::new(),
             delay: Duration::ZERO,
+        }
+    }
+
+    /// A status and a body of text.
+    pub fn text(status: u16, body: impl Into<String>) -> Answer {
+        Answer {
+            body: body.into(),
+            ..Answer::status(status)
         }
     }
 
     pub fn json(body: serde_json::Value) -> Answer {
-        Answer {
-            status: 200,
-            body: body.to_string(),
-            delay: Duration::ZERO,
-        }
+        Answer::text(200, body.to_string())
     }
 
     pub fn slow(delay: Duration) -> Answer {
         Answer {
-            status: 200,
-            body: String::new(),
             delay,
+            ..Answer::status(200)
+        }
+    }
+
+    /// A redirect (301, 302, 307, 308…) to `location`.
+    pub fn redirect(status: u16, location: &str) -> Answer {
+        Answer {
+            headers: vec![("location".into(), location.into())],
+            ..Answer::status(status)
         }
     }
 }
@@ -100,6 +113,11 @@ impl Receiver {
             let _ = axum::serve(listener, app).await;
         });
         Receiver { base, inner }
+    }
+
+    /// The address the receiver listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.base.trim_start_matches("http://").parse().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -149,5 +167,12 @@ async fn record(
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
     }
-    (StatusCode::from_u16(answer.status).unwrap(), answer.body).into_response()
+    let mut response = (StatusCode::from_u16(answer.status).unwrap(), answer.body).into_response();
+    for (name, value) in answer.headers {
+        response.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    response
 }

@@ -3,6 +3,7 @@
 //! (errcode 0 / 45009 / 93000, code 0 / 400xx, HTTP 429). What the tests of both share
 //! is here.
 
+mod replies;
 mod serverchan;
 mod wecom;
 mod wecom_allowance;

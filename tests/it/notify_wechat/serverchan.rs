@@ -220,16 +220,8 @@ async fn serverchan_the_sendkey_never_shows_in_errors(backend: Backend) {
     let receiver = Receiver::start().await;
     receiver.then([
         Answer::status(429),
-        Answer {
-            status: 502,
-            body: "<html>bad gateway</html>".into(),
-            delay: std::time::Duration::ZERO,
-        },
-        Answer {
-            status: 200,
-            body: "not json".into(),
-            delay: std::time::Duration::ZERO,
-        },
+        Answer::text(502, "<html>bad gateway</html>"),
+        Answer::text(200, "not json"),
         Answer::json(json!({"code": 40001, "message": "bad pushtoken"})),
     ]);
     let sink = SmtpSink::start().await;

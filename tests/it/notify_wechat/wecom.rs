@@ -170,11 +170,10 @@ async fn wecom_errcode_45009_is_retried_after_a_minute(backend: Backend) {
 
 async fn wecom_a_reply_that_is_not_json_is_retried_not_sent(backend: Backend) {
     let receiver = Receiver::start().await;
-    receiver.then([Answer {
-        status: 200,
-        body: "<html><body>502 Bad Gateway</body></html>".into(),
-        delay: std::time::Duration::ZERO,
-    }]);
+    receiver.then([Answer::text(
+        200,
+        "<html><body>502 Bad Gateway</body></html>",
+    )]);
     receiver.always(wecom_ok());
     let app = TestApp::spawn(backend).await;
     let project = app.project().await;
