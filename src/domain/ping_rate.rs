@@ -7,9 +7,9 @@
 use chrono::{DateTime, Utc};
 
 /// Pings a check may take per second on average.
-pub const PER_SECOND: f64 = 10.0;
+pub const PER_SECOND: u32 = 10;
 /// Pings a check may take at once after being quiet.
-pub const BURST: f64 = 60.0;
+pub const BURST: u32 = 60;
 
 /// One check's bucket.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,7 +22,7 @@ impl Bucket {
     /// A full bucket.
     pub fn new(now: DateTime<Utc>) -> Bucket {
         Bucket {
-            tokens: BURST,
+            tokens: f64::from(BURST),
             at: now,
         }
     }
@@ -42,13 +42,13 @@ impl Bucket {
     pub fn is_full(&self, now: DateTime<Utc>) -> bool {
         let mut copy = *self;
         copy.refill(now);
-        copy.tokens >= BURST
+        copy.tokens >= f64::from(BURST)
     }
 
     fn refill(&mut self, now: DateTime<Utc>) {
         // A clock that went backwards adds nothing.
         let elapsed = (now - self.at).num_milliseconds().max(0) as f64 / 1000.0;
-        self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
+        self.tokens = (self.tokens + elapsed * f64::from(PER_SECOND)).min(f64::from(BURST));
         if now > self.at {
             self.at = now;
         }
@@ -68,13 +68,13 @@ mod tests {
     fn a_burst_is_allowed_then_the_average_rate() {
         let mut bucket = Bucket::new(t(0));
         let taken = (0..100).filter(|_| bucket.take(t(0))).count();
-        assert_eq!(taken, BURST as usize);
+        assert_eq!(taken, usize::try_from(BURST).unwrap());
         // A tenth of a second later, one more.
         assert!(bucket.take(t(100)));
         assert!(!bucket.take(t(100)));
         // One second later, ten more.
         let taken = (0..100).filter(|_| bucket.take(t(1100))).count();
-        assert_eq!(taken, PER_SECOND as usize);
+        assert_eq!(taken, usize::try_from(PER_SECOND).unwrap());
     }
 
     #[test]
@@ -86,7 +86,7 @@ mod tests {
         assert!(!bucket.is_full(t(1000)));
         assert!(bucket.is_full(t(6000)));
         let taken = (0..1000).filter(|_| bucket.take(t(3_600_000))).count();
-        assert_eq!(taken, BURST as usize);
+        assert_eq!(taken, usize::try_from(BURST).unwrap());
     }
 
     #[test]

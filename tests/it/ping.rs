@@ -420,7 +420,7 @@ mod limits {
         let (_, check) = app.one_check().await;
         let path = format!("/ping/{}", check.uuid);
         let mut refused = 0;
-        for _ in 0..(BURST as usize + 20) {
+        for _ in 0..(usize::try_from(BURST).unwrap() + 20) {
             match app.get_text(&path).await {
                 (200, _) => {}
                 (429, body) => {
@@ -433,7 +433,10 @@ mod limits {
         // The first ping takes the check from new to up, a status change, so it does not
         // count against the allowance.
         assert_eq!(refused, 19);
-        assert_eq!(app.pings(&check).await.len(), BURST as usize + 1);
+        assert_eq!(
+            app.pings(&check).await.len(),
+            usize::try_from(BURST).unwrap() + 1
+        );
 
         // Over the allowance, a failure still goes down, and the recovery comes back up.
         assert_eq!(app.get_text(&format!("{path}/fail")).await.0, 200);
@@ -449,7 +452,7 @@ mod limits {
                 taken += 1;
             }
         }
-        assert_eq!(taken, PER_SECOND as usize);
+        assert_eq!(taken, usize::try_from(PER_SECOND).unwrap());
     }
 
     on_both_backends!(fn(Backend):

@@ -290,11 +290,11 @@ on_both_backends! {
 
     async fn concurrent_pings_are_all_stored_in_order(app) {
         // As many as one check may take at once (its burst allowance).
-        const N: i64 = overdue::domain::ping_rate::BURST as i64;
+        let n = i64::from(overdue::domain::ping_rate::BURST);
         let (_, check) = app.one_check().await;
         let url = app.url(&format!("/ping/{}", check.uuid));
         let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..N {
+        for i in 0..n {
             let (http, url) = (app.http.clone(), url.clone());
             tasks.spawn(async move { http.post(url).body(format!("{i}")).send().await.unwrap().status().as_u16() });
         }
@@ -303,12 +303,12 @@ on_both_backends! {
             assert_eq!(status.unwrap(), 200);
             ok += 1;
         }
-        assert_eq!(ok, N);
+        assert_eq!(ok, n);
         let row = app.reload(&check).await;
-        assert_eq!(row.n_pings, N);
+        assert_eq!(row.n_pings, n);
         let mut ns: Vec<i64> = app.pings(&check).await.into_iter().map(|p| p.n).collect();
         ns.sort();
-        assert_eq!(ns, (1..=N).collect::<Vec<_>>(), "one row per ping, numbered without gaps");
+        assert_eq!(ns, (1..=n).collect::<Vec<_>>(), "one row per ping, numbered without gaps");
     }
 
     async fn a_ping_after_another_writer_changed_the_check_uses_the_new_settings(app) {
