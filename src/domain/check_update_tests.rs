@@ -103,7 +103,7 @@ fn nulls_and_wrong_types_are_refused_per_field() {
 fn lengths_and_slug_pattern_are_checked() {
     assert_eq!(
         err(json!({"name": "n".repeat(101)})),
-        "json validation error: name is too long"
+        "json validation error: name is too long (at most 100 characters)"
     );
     assert!(
         parse_json(json!({"name": "é".repeat(100)})).is_ok(),
@@ -111,7 +111,7 @@ fn lengths_and_slug_pattern_are_checked() {
     );
     assert_eq!(
         err(json!({"success_kw": "k".repeat(201)})),
-        "json validation error: success_kw is too long"
+        "json validation error: success_kw is too long (at most 200 characters)"
     );
     assert_eq!(
         err(json!({"slug": "Has Caps"})),

@@ -11,9 +11,12 @@ pub mod cron;
 pub mod delivery;
 pub mod ids;
 pub mod keys;
+pub mod limits;
 pub mod oncalendar;
 pub mod ping;
 pub mod prometheus;
+#[cfg(test)]
+mod props;
 pub mod records;
 pub mod run;
 pub mod schedule;

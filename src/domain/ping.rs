@@ -213,18 +213,15 @@ pub fn remote_addr(forwarded_for: Option<&str>, peer: Option<IpAddr>) -> Option<
     peer.map(|ip| ip.to_canonical().to_string())
 }
 
-/// Keeps the first `max` characters.
-pub fn truncate_chars(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((idx, _)) => &s[..idx],
-        None => s,
-    }
-}
+pub use super::limits::{stored_header, truncate_chars};
 
 /// How long a stored user agent may be, in characters.
 pub const MAX_USER_AGENT_CHARS: usize = 200;
 /// How long a stored HTTP method may be, in characters.
 pub const MAX_METHOD_CHARS: usize = 10;
+/// How long a stored scheme (`X-Forwarded-Proto`) may be, in characters (healthchecks'
+/// column holds 10).
+pub const MAX_SCHEME_CHARS: usize = 10;
 
 #[cfg(test)]
 #[path = "ping_tests/mod.rs"]

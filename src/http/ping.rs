@@ -4,7 +4,8 @@
 use crate::config::Config;
 use crate::domain::check_update;
 use crate::domain::ping::{
-    self, ActionError, MAX_METHOD_CHARS, MAX_USER_AGENT_CHARS, PingAction, SlugShape,
+    self, ActionError, MAX_METHOD_CHARS, MAX_SCHEME_CHARS, MAX_USER_AGENT_CHARS, PingAction,
+    SlugShape,
 };
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -77,7 +78,7 @@ async fn ping(
         Parsed::Uuid(uuid, action) => (Target::Uuid(uuid.to_string()), action),
         Parsed::Slug(ping_key, slug, action) => match ping::slug_shape(slug) {
             SlugShape::Valid => {
-                let create = match query.auto_create(config.min_timeout) {
+                let create = match query.auto_create(slug, config.min_timeout) {
                     Ok(create) => create.map(Box::new),
                     Err(message) => return reply_owned(StatusCode::BAD_REQUEST, message, config),
                 };
@@ -115,6 +116,13 @@ async fn ping(
         }
     };
     let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // Request details are stored cut to their caps, never refused (see `limits`).
+    let header_text = |name: &str, default: &str, max: usize| {
+        let raw = headers
+            .get(name)
+            .map_or(default.as_bytes(), |v| v.as_bytes());
+        ping::stored_header(raw, max)
+    };
     let job = PingJob {
         target,
         action,
@@ -122,11 +130,8 @@ async fn ping(
         body: body.slice(..body.len().min(config.ping_body_limit)),
         rid,
         remote_addr: ping::remote_addr(header_str("x-forwarded-for"), Some(peer.ip())),
-        scheme: header_str("x-forwarded-proto")
-            .unwrap_or("http")
-            .to_string(),
-        ua: ping::truncate_chars(header_str("user-agent").unwrap_or(""), MAX_USER_AGENT_CHARS)
-            .to_string(),
+        scheme: header_text("x-forwarded-proto", "http", MAX_SCHEME_CHARS),
+        ua: header_text("user-agent", "", MAX_USER_AGENT_CHARS),
         now,
     };
     match app.pings.record(job).await {
@@ -248,12 +253,15 @@ impl Query {
     }
 
     /// With `create=1`: how to set up the check if it does not exist yet, validated
-    /// with the Management API's rules and messages. All channels unless `channels` says.
-    fn auto_create(&self, min_timeout: i64) -> Result<Option<AutoCreate>, String> {
+    /// with the Management API's rules and messages (the slug, which is also the name,
+    /// too). All channels unless `channels` says.
+    fn auto_create(&self, slug: &str, min_timeout: i64) -> Result<Option<AutoCreate>, String> {
         if !self.create {
             return Ok(None);
         }
-        let update = check_update::parse(&self.settings, min_timeout).map_err(|e| e.to_string())?;
+        let mut settings = self.settings.clone();
+        settings.insert("slug".into(), Value::String(slug.to_string()));
+        let update = check_update::parse(&settings, min_timeout).map_err(|e| e.to_string())?;
         let mut config = CheckConfig::default();
         update.apply(&mut config, 3);
         let channels = update.channels.unwrap_or_else(|| "*".to_string());

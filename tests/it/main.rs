@@ -12,6 +12,7 @@ mod api_channels;
 mod badges;
 mod cli;
 mod crash;
+mod limits;
 mod notify_delivery;
 mod notify_email;
 mod notify_shell;
