@@ -199,8 +199,11 @@ impl ChannelConfig {
             }
             ChannelKind::ServerChan => {
                 let sendkey = text(obj, "sendkey", MAX_SECRET)?;
+                // A key read from the API comes back masked (`SCT1********cdef`), and
+                // `keep_masked_secrets` then puts the stored key back in its place.
+                let unmasked = sendkey.replacen(MASK, "", 1);
                 if sendkey.is_empty()
-                    || !sendkey
+                    || !unmasked
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
                 {
@@ -349,3 +352,7 @@ use webhook::{parse_webhook, webhook_json};
 #[cfg(test)]
 #[path = "channel_config_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "channel_config_props.rs"]
+mod properties;

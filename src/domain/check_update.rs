@@ -371,3 +371,7 @@ pub fn slugify(name: &str) -> String {
 #[cfg(test)]
 #[path = "check_update_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "check_update_props.rs"]
+mod properties;

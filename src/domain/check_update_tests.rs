@@ -332,3 +332,32 @@ fn slugify_follows_django() {
     assert_eq!(slugify("--x--"), "x");
     assert_eq!(slugify(""), "");
 }
+
+#[test]
+fn text_fields_refuse_nul_and_name_their_cap() {
+    for field in ["name", "tags", "desc", "tz", "schedule", "channels", "subject"] {
+        assert_eq!(
+            err(json!({ field: "a\u{0}" })),
+            format!("json validation error: {field} must not contain NUL characters (\\u0000)")
+        );
+    }
+    assert_eq!(
+        err(json!({"tags": "t".repeat(501)})),
+        "json validation error: tags is too long (at most 500 characters)"
+    );
+    let fifty_one: Vec<String> = (0..51).map(|i| i.to_string()).collect();
+    assert_eq!(
+        err(json!({"tags": fifty_one.join(" ")})),
+        "json validation error: tags has too many tags (at most 50)"
+    );
+    assert!(parse_json(json!({"tags": fifty_one[..50].join("  ")})).is_ok());
+}
+
+/// One character of a name can fold to several letters, so a 100-character name gave
+/// API v1/v2 a slug of up to 400 characters (a property test guards this too).
+#[test]
+fn derived_slugs_are_cut_to_the_slug_cap() {
+    assert_eq!(derived_slug(&"Ⅷ".repeat(100)), "viii".repeat(25));
+    assert_eq!(derived_slug(&format!("{}-x", "a".repeat(100))), "a".repeat(100));
+    assert_eq!(derived_slug(&format!("{} b", "a".repeat(99))), "a".repeat(99), "no dash at the end");
+}

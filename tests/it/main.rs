@@ -22,3 +22,4 @@ mod ping;
 mod ping_batch;
 mod prometheus;
 mod scheduler;
+mod webhook_template;

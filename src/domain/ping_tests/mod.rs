@@ -58,4 +58,5 @@ fn peer_v4() -> Option<IpAddr> {
 
 mod actions;
 mod classify;
+mod props;
 mod request;
