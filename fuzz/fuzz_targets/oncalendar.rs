@@ -25,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
         };
         assert!(next > t, "{text:?} in {tz}: {next} is not after {t}");
         let mid = t + (next - t) / 2;
-        assert_eq!(schedule.next_after(mid, tz), Some(next), "{text:?} in {tz} from {mid}");
+        assert_eq!(
+            schedule.next_after(mid, tz),
+            Some(next),
+            "{text:?} in {tz} from {mid}"
+        );
         t = next;
     }
 });

@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
     // segment, keywords (start, success, failure), X-Forwarded-For, then the body.
     let mut parts = rest.splitn(6, |&b| b == 0xff);
     let mut text = || String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
-    let (segment, start_kw, success_kw, failure_kw, forwarded) = (text(), text(), text(), text(), text());
+    let (segment, start_kw, success_kw, failure_kw, forwarded) =
+        (text(), text(), text(), text(), text());
     let body = parts.next().unwrap_or_default();
 
     let action = PingAction::from_segment(&segment).unwrap_or(PingAction::Exit(flags));
@@ -39,7 +40,11 @@ fuzz_target!(|data: &[u8]| {
     if rules.paused_until_resumed || (rules.post_only && method != "POST") {
         assert_eq!(kind, PingKind::Ignored);
     } else if rules.filter_body {
-        assert_ne!(kind, PingKind::Log, "body filters decide success, start, fail or ignore");
+        assert_ne!(
+            kind,
+            PingKind::Log,
+            "body filters decide success, start, fail or ignore"
+        );
     }
     let addr = remote_addr(Some(&forwarded), None);
     assert!(addr.is_none_or(|a| a.parse::<std::net::IpAddr>().is_ok()));

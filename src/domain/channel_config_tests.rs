@@ -191,13 +191,20 @@ fn a_masked_serverchan_key_sent_back_keeps_the_stored_key() {
         sent_back.keep_masked_secrets(&stored);
         assert_eq!(sent_back, stored);
     }
-    assert!(parse("serverchan", json!({"sendkey": "SCT*"})).is_err(), "only the mask");
+    assert!(
+        parse("serverchan", json!({"sendkey": "SCT*"})).is_err(),
+        "only the mask"
+    );
 }
 
 #[test]
 fn nul_and_oversize_settings_are_refused_naming_the_field() {
     assert_eq!(
-        parse("webhook", json!({"url_down": "http://x/", "body_up": "a\u{0}"})).unwrap_err(),
+        parse(
+            "webhook",
+            json!({"url_down": "http://x/", "body_up": "a\u{0}"})
+        )
+        .unwrap_err(),
         "json validation error: config.body_up must not contain NUL characters (\\u0000)"
     );
     assert_eq!(
@@ -207,14 +214,20 @@ fn nul_and_oversize_settings_are_refused_naming_the_field() {
     let headers: serde_json::Map<String, Value> =
         (0..21).map(|i| (format!("X-{i}"), json!("v"))).collect();
     assert!(
-        parse("webhook", json!({"url_down": "http://x/", "headers_up": headers}))
-            .unwrap_err()
-            .contains("too many headers (at most 20)")
+        parse(
+            "webhook",
+            json!({"url_down": "http://x/", "headers_up": headers})
+        )
+        .unwrap_err()
+        .contains("too many headers (at most 20)")
     );
     assert!(
-        parse("webhook", json!({"url_down": "http://x/", "headers_up": {"X".repeat(101): "v"}}))
-            .unwrap_err()
-            .contains("not a valid header name")
+        parse(
+            "webhook",
+            json!({"url_down": "http://x/", "headers_up": {"X".repeat(101): "v"}})
+        )
+        .unwrap_err()
+        .contains("not a valid header name")
     );
     assert_eq!(
         parse_name(&"n".repeat(101)).unwrap_err().to_string(),

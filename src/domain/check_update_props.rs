@@ -80,8 +80,19 @@ fn valid_object() -> impl Strategy<Value = Map<String, Value>> {
     let tags = prop::collection::vec("[a-z0-9:_-]{1,9}", 0..=50).prop_map(|t| t.join(" "));
     let kw = "[^\\x00,]{0,20}(,[^\\x00,]{0,20}){0,3}";
     let seconds = 60i64..=MAX_TIMEOUT_SECS;
-    let schedule = prop::sample::select(vec!["* * * * *", "0 2 * * 1-5", "@hourly", "*-*-* 02:00", "Mon..Fri 09:30"]);
-    let tz = prop::sample::select(vec!["UTC", "Europe/Riga", "America/New_York", "Asia/Kolkata"]);
+    let schedule = prop::sample::select(vec![
+        "* * * * *",
+        "0 2 * * 1-5",
+        "@hourly",
+        "*-*-* 02:00",
+        "Mon..Fri 09:30",
+    ]);
+    let tz = prop::sample::select(vec![
+        "UTC",
+        "Europe/Riga",
+        "America/New_York",
+        "Asia/Kolkata",
+    ]);
     let texts = (
         prop::option::of(name),
         prop::option::of("[a-z0-9_-]{0,100}"),
@@ -99,32 +110,43 @@ fn valid_object() -> impl Strategy<Value = Map<String, Value>> {
         prop::option::of(prop::sample::select(vec!["", "POST"])),
         prop::option::of(any::<[bool; 5]>()),
     );
-    (texts, others).prop_map(|((name, slug, tags, desc, start, success, failure), (timeout, grace, schedule, tz, methods, flags))| {
-        let mut m = Map::new();
-        let mut put = |k: &str, v: Option<Value>| {
-            if let Some(v) = v {
-                m.insert(k.to_string(), v);
+    (texts, others).prop_map(
+        |(
+            (name, slug, tags, desc, start, success, failure),
+            (timeout, grace, schedule, tz, methods, flags),
+        )| {
+            let mut m = Map::new();
+            let mut put = |k: &str, v: Option<Value>| {
+                if let Some(v) = v {
+                    m.insert(k.to_string(), v);
+                }
+            };
+            put("name", name.map(Value::from));
+            put("slug", slug.map(Value::from));
+            put("tags", tags.map(Value::from));
+            put("desc", desc.map(Value::from));
+            put("start_kw", start.map(Value::from));
+            put("success_kw", success.map(Value::from));
+            put("failure_kw", failure.map(Value::from));
+            put("timeout", timeout.map(Value::from));
+            put("grace", grace.map(Value::from));
+            put("schedule", schedule.map(Value::from));
+            put("tz", tz.map(Value::from));
+            put("methods", methods.map(Value::from));
+            if let Some([a, b, c, d, e]) = flags {
+                for (k, v) in [
+                    ("manual_resume", a),
+                    ("filter_subject", b),
+                    ("filter_body", c),
+                    ("filter_http_body", d),
+                    ("filter_default_fail", e),
+                ] {
+                    put(k, Some(Value::from(v)));
+                }
             }
-        };
-        put("name", name.map(Value::from));
-        put("slug", slug.map(Value::from));
-        put("tags", tags.map(Value::from));
-        put("desc", desc.map(Value::from));
-        put("start_kw", start.map(Value::from));
-        put("success_kw", success.map(Value::from));
-        put("failure_kw", failure.map(Value::from));
-        put("timeout", timeout.map(Value::from));
-        put("grace", grace.map(Value::from));
-        put("schedule", schedule.map(Value::from));
-        put("tz", tz.map(Value::from));
-        put("methods", methods.map(Value::from));
-        if let Some([a, b, c, d, e]) = flags {
-            for (k, v) in [("manual_resume", a), ("filter_subject", b), ("filter_body", c), ("filter_http_body", d), ("filter_default_fail", e)] {
-                put(k, Some(Value::from(v)));
-            }
-        }
-        m
-    })
+            m
+        },
+    )
 }
 
 /// Names of up to 100 characters, often of characters that fold to several letters

@@ -335,7 +335,9 @@ fn slugify_follows_django() {
 
 #[test]
 fn text_fields_refuse_nul_and_name_their_cap() {
-    for field in ["name", "tags", "desc", "tz", "schedule", "channels", "subject"] {
+    for field in [
+        "name", "tags", "desc", "tz", "schedule", "channels", "subject",
+    ] {
         assert_eq!(
             err(json!({ field: "a\u{0}" })),
             format!("json validation error: {field} must not contain NUL characters (\\u0000)")
@@ -358,6 +360,13 @@ fn text_fields_refuse_nul_and_name_their_cap() {
 #[test]
 fn derived_slugs_are_cut_to_the_slug_cap() {
     assert_eq!(derived_slug(&"Ⅷ".repeat(100)), "viii".repeat(25));
-    assert_eq!(derived_slug(&format!("{}-x", "a".repeat(100))), "a".repeat(100));
-    assert_eq!(derived_slug(&format!("{} b", "a".repeat(99))), "a".repeat(99), "no dash at the end");
+    assert_eq!(
+        derived_slug(&format!("{}-x", "a".repeat(100))),
+        "a".repeat(100)
+    );
+    assert_eq!(
+        derived_slug(&format!("{} b", "a".repeat(99))),
+        "a".repeat(99),
+        "no dash at the end"
+    );
 }

@@ -8,7 +8,11 @@ use crate::domain::props;
 use proptest::prelude::*;
 
 fn kind() -> impl Strategy<Value = ScheduleKind> {
-    prop::sample::select(vec![ScheduleKind::Simple, ScheduleKind::Cron, ScheduleKind::OnCalendar])
+    prop::sample::select(vec![
+        ScheduleKind::Simple,
+        ScheduleKind::Cron,
+        ScheduleKind::OnCalendar,
+    ])
 }
 
 proptest! {

@@ -7,14 +7,30 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 const NAMES: [&str; 12] = [
-    "$NAME_JSON", "$BODY_JSON", "$EXITSTATUS", "$STATUS", "$CODE", "$NAME", "$SLUG", "$TAGS",
-    "$JSON", "$BODY", "$NOW", "$TAG1",
+    "$NAME_JSON",
+    "$BODY_JSON",
+    "$EXITSTATUS",
+    "$STATUS",
+    "$CODE",
+    "$NAME",
+    "$SLUG",
+    "$TAGS",
+    "$JSON",
+    "$BODY",
+    "$NOW",
+    "$TAG1",
 ];
 
 /// A modest number of cases, or `PROPTEST_CASES`.
 fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok());
-    Config { cases: cases.unwrap_or(512), failure_persistence: None, ..Config::default() }
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    Config {
+        cases: cases.unwrap_or(512),
+        failure_persistence: None,
+        ..Config::default()
+    }
 }
 
 /// Short text of any characters, with `$`, placeholder letters and wide characters
@@ -30,8 +46,7 @@ fn text(max: usize) -> impl Strategy<Value = String> {
 /// Values for every placeholder, longest names first, as the notifier orders them.
 fn values() -> impl Strategy<Value = Vec<(String, String)>> {
     prop::collection::vec(text(8), NAMES.len()).prop_map(|vals| {
-        let mut v: Vec<(String, String)> =
-            NAMES.iter().map(|n| n.to_string()).zip(vals).collect();
+        let mut v: Vec<(String, String)> = NAMES.iter().map(|n| n.to_string()).zip(vals).collect();
         v.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
         v
     })
