@@ -91,6 +91,12 @@ impl Format {
     }
 }
 
+/// Whether `key` can be a badge key: keys are uuids, lowercase and hyphenated, so
+/// anything else (a NUL, a path that is not one) names no badge and is never looked up.
+pub fn is_key(key: &str) -> bool {
+    super::ping::is_canonical_uuid(key, false)
+}
+
 /// Splits a badge URL's last segment, `name.fmt`, at its last dot.
 pub fn split_file(file: &str) -> Option<(&str, Format)> {
     let (name, ext) = file.rsplit_once('.')?;

@@ -1,6 +1,7 @@
 //! Channel kinds and their configuration: parsed and validated from the API's JSON,
 //! with secrets masked for display. Delivery lives in `crate::notify`.
 
+use super::limits;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -109,9 +110,18 @@ pub struct ShellConfig {
     pub cmd_up: String,
 }
 
+/// Caps on a channel's settings, in characters (header values: bytes, as sent).
 const MAX_URL: usize = 1000;
 const MAX_BODY: usize = 10_000;
 const MAX_HEADER: usize = 1000;
+const MAX_HEADER_NAME: usize = 100;
+/// Headers per direction of a webhook.
+const MAX_HEADERS: usize = 20;
+const MAX_MENTIONS: usize = 50;
+const MAX_MENTION: usize = 100;
+const MAX_SECRET: usize = 200;
+const MAX_ADDRESS: usize = 254;
+const MAX_COMMAND: usize = 1000;
 const MASK: &str = "********";
 
 /// A channel configuration the kind does not accept; displays as the API's error text.
@@ -126,11 +136,19 @@ fn bad<T>(message: impl Into<String>) -> Result<T, ConfigError> {
 fn text(obj: &Map<String, Value>, field: &str, max: usize) -> Result<String, ConfigError> {
     match obj.get(field) {
         None => Ok(String::new()),
-        Some(Value::String(s)) if s.chars().count() > max => {
-            bad(format!("config.{field} is too long"))
-        }
-        Some(Value::String(s)) => Ok(s.trim().to_string()),
+        Some(Value::String(s)) => match limits::check_text(s, max) {
+            Ok(()) => Ok(s.trim().to_string()),
+            Err(problem) => bad(format!("config.{field} {problem}")),
+        },
         Some(_) => bad(format!("config.{field} is not a string")),
+    }
+}
+
+/// A channel's name: at most [`limits::CHANNEL_NAME`] characters, no NUL.
+pub fn parse_name(name: &str) -> Result<String, ConfigError> {
+    match limits::check_text(name, limits::CHANNEL_NAME) {
+        Ok(()) => Ok(name.to_string()),
+        Err(problem) => bad(format!("name {problem}")),
     }
 }
 
@@ -159,7 +177,7 @@ impl ChannelConfig {
         };
         match kind {
             ChannelKind::Email => {
-                let address = text(obj, "address", 254)?;
+                let address = text(obj, "address", MAX_ADDRESS)?;
                 let valid = matches!(address.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@'))
                     && !address.chars().any(char::is_whitespace);
                 if !valid {
@@ -176,24 +194,16 @@ impl ChannelConfig {
                         "config.url must be the group robot's webhook URL, with its key= parameter",
                     );
                 }
-                let mentions = match obj.get("mentions") {
-                    None => Vec::new(),
-                    Some(Value::Array(items)) => items
-                        .iter()
-                        .map(|i| {
-                            i.as_str().map(str::to_string).ok_or(ConfigError(
-                                "config.mentions must be a list of strings".into(),
-                            ))
-                        })
-                        .collect::<Result<_, _>>()?,
-                    Some(_) => return bad("config.mentions must be a list of strings"),
-                };
+                let mentions = parse_mentions(obj.get("mentions"))?;
                 Ok(ChannelConfig::WeCom(WeComConfig { url, mentions }))
             }
             ChannelKind::ServerChan => {
-                let sendkey = text(obj, "sendkey", 200)?;
+                let sendkey = text(obj, "sendkey", MAX_SECRET)?;
+                // A key read from the API comes back masked (`SCT1********cdef`), and
+                // `keep_masked_secrets` then puts the stored key back in its place.
+                let unmasked = sendkey.replacen(MASK, "", 1);
                 if sendkey.is_empty()
-                    || !sendkey
+                    || !unmasked
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
                 {
@@ -202,8 +212,8 @@ impl ChannelConfig {
                 Ok(ChannelConfig::ServerChan(ServerChanConfig { sendkey }))
             }
             ChannelKind::Shell => {
-                let cmd_down = text(obj, "cmd_down", MAX_URL)?;
-                let cmd_up = text(obj, "cmd_up", MAX_URL)?;
+                let cmd_down = text(obj, "cmd_down", MAX_COMMAND)?;
+                let cmd_up = text(obj, "cmd_up", MAX_COMMAND)?;
                 if cmd_down.is_empty() && cmd_up.is_empty() {
                     return bad("config needs cmd_down or cmd_up");
                 }
@@ -283,80 +293,28 @@ impl ChannelConfig {
     }
 }
 
-fn parse_webhook(obj: &Map<String, Value>) -> Result<WebhookConfig, ConfigError> {
-    let direction = |d: &str| -> Result<WebhookRequest, ConfigError> {
-        let method = match text(obj, &format!("method_{d}"), 10)?
-            .to_ascii_uppercase()
-            .as_str()
-        {
-            "" => "GET".to_string(),
-            m @ ("GET" | "POST" | "PUT") => m.to_string(),
-            _ => {
-                return bad(format!(
-                    "config.method_{d} has unexpected value (expected GET, POST or PUT)"
-                ));
-            }
-        };
-        let url = text(obj, &format!("url_{d}"), MAX_URL)?;
-        if !url.is_empty() {
-            http_url(&format!("url_{d}"), &url)?;
-        }
-        let body = text(obj, &format!("body_{d}"), MAX_BODY)?;
-        let mut headers = BTreeMap::new();
-        match obj.get(&format!("headers_{d}")) {
-            None => {}
-            Some(Value::Object(h)) => {
-                for (name, value) in h {
-                    let Some(value) = value.as_str() else {
-                        return bad(format!("config.headers_{d}.{name} is not a string"));
-                    };
-                    let valid_name = !name.is_empty()
-                        && name
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-                    if !valid_name {
-                        return bad(format!(
-                            "config.headers_{d}: {name:?} is not a valid header name"
-                        ));
-                    }
-                    if value.contains(['\r', '\n']) || value.len() > MAX_HEADER {
-                        return bad(format!(
-                            "config.headers_{d}.{name} must be one line of at most {MAX_HEADER} bytes"
-                        ));
-                    }
-                    headers.insert(name.clone(), value.to_string());
-                }
-            }
-            Some(_) => return bad(format!("config.headers_{d} is not an object")),
-        }
-        Ok(WebhookRequest {
-            method,
-            url,
-            body,
-            headers,
+/// A WeCom robot's mentions: a list of user ids (or `@all`).
+fn parse_mentions(value: Option<&Value>) -> Result<Vec<String>, ConfigError> {
+    let items = match value {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return bad("config.mentions must be a list of strings"),
+    };
+    if items.len() > MAX_MENTIONS {
+        return bad(format!(
+            "config.mentions has too many entries (at most {MAX_MENTIONS})"
+        ));
+    }
+    items
+        .iter()
+        .map(|item| match item {
+            Value::String(s) => match limits::check_text(s, MAX_MENTION) {
+                Ok(()) => Ok(s.clone()),
+                Err(problem) => bad(format!("config.mentions: an entry {problem}")),
+            },
+            _ => bad("config.mentions must be a list of strings"),
         })
-    };
-    let config = WebhookConfig {
-        down: direction("down")?,
-        up: direction("up")?,
-        secret: text(obj, "secret", 200)?,
-    };
-    if config.down.url.is_empty() && config.up.url.is_empty() {
-        return bad("config needs url_down or url_up");
-    }
-    Ok(config)
-}
-
-fn webhook_json(c: &WebhookConfig) -> Value {
-    let mut m = Map::new();
-    for (d, r) in [("down", &c.down), ("up", &c.up)] {
-        m.insert(format!("method_{d}"), json!(r.method));
-        m.insert(format!("url_{d}"), json!(r.url));
-        m.insert(format!("body_{d}"), json!(r.body));
-        m.insert(format!("headers_{d}"), json!(r.headers));
-    }
-    m.insert("secret".into(), json!(c.secret));
-    Value::Object(m)
+        .collect()
 }
 
 /// `ab…yz`: enough to recognise a key, not enough to use it.
@@ -387,6 +345,14 @@ fn mask_key_param(url: &str) -> String {
     }
 }
 
+#[path = "channel_config_webhook.rs"]
+mod webhook;
+use webhook::{parse_webhook, webhook_json};
+
 #[cfg(test)]
 #[path = "channel_config_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "channel_config_props.rs"]
+mod properties;

@@ -179,3 +179,58 @@ fn stored_form_round_trips() {
         );
     }
 }
+
+/// Found by the property tests: a ServerChan channel as the API shows it (its key masked
+/// with `*`) was refused when sent back, so it could not be changed by round trip.
+#[test]
+fn a_masked_serverchan_key_sent_back_keeps_the_stored_key() {
+    for key in ["SCT123456789abcdef", "SCT"] {
+        let stored = parse("serverchan", json!({ "sendkey": key })).unwrap();
+        let mut sent_back = ChannelConfig::parse(ChannelKind::ServerChan, &stored.to_masked_json())
+            .expect("the masked form is accepted");
+        sent_back.keep_masked_secrets(&stored);
+        assert_eq!(sent_back, stored);
+    }
+    assert!(
+        parse("serverchan", json!({"sendkey": "SCT*"})).is_err(),
+        "only the mask"
+    );
+}
+
+#[test]
+fn nul_and_oversize_settings_are_refused_naming_the_field() {
+    assert_eq!(
+        parse(
+            "webhook",
+            json!({"url_down": "http://x/", "body_up": "a\u{0}"})
+        )
+        .unwrap_err(),
+        "json validation error: config.body_up must not contain NUL characters (\\u0000)"
+    );
+    assert_eq!(
+        parse("shell", json!({"cmd_down": "x".repeat(1001)})).unwrap_err(),
+        "json validation error: config.cmd_down is too long (at most 1000 characters)"
+    );
+    let headers: serde_json::Map<String, Value> =
+        (0..21).map(|i| (format!("X-{i}"), json!("v"))).collect();
+    assert!(
+        parse(
+            "webhook",
+            json!({"url_down": "http://x/", "headers_up": headers})
+        )
+        .unwrap_err()
+        .contains("too many headers (at most 20)")
+    );
+    assert!(
+        parse(
+            "webhook",
+            json!({"url_down": "http://x/", "headers_up": {"X".repeat(101): "v"}})
+        )
+        .unwrap_err()
+        .contains("not a valid header name")
+    );
+    assert_eq!(
+        parse_name(&"n".repeat(101)).unwrap_err().to_string(),
+        "json validation error: name is too long (at most 100 characters)"
+    );
+}

@@ -2,8 +2,9 @@
 //! validation (with healthchecks.io's error messages, field by field), and how they apply
 //! to a check's configuration.
 
-use super::check_config::{CheckConfig, Methods};
+use super::check_config::{CheckConfig, Methods, tag_list};
 use super::ids::ChannelId;
+use super::limits;
 use super::schedule::{self, Schedule, ScheduleKind};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -57,13 +58,14 @@ fn fail<T>(field: &str, problem: &str) -> Result<T, ValidationError> {
 /// Fields are checked in a fixed order and the first problem is reported.
 /// `min_timeout` is the smallest period and grace accepted, in seconds.
 pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, ValidationError> {
-    let text = |field: &str, max: Option<usize>| -> Result<Option<String>, ValidationError> {
+    // Every text is capped and free of NUL (see `limits`): nothing else reaches the store.
+    let text = |field: &str, max: usize| -> Result<Option<String>, ValidationError> {
         match obj.get(field) {
             None => Ok(None),
-            Some(Value::String(s)) if max.is_some_and(|m| s.chars().count() > m) => {
-                fail(field, "is too long")
-            }
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => match limits::check_text(s, max) {
+                Ok(()) => Ok(Some(s.clone())),
+                Err(problem) => fail(field, &problem.to_string()),
+            },
             Some(_) => fail(field, "is not a string"),
         }
     };
@@ -91,9 +93,9 @@ pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, 
         }
     };
     let mut u = CheckUpdate {
-        channels: text("channels", None)?,
-        desc: text("desc", None)?,
-        failure_kw: text("failure_kw", Some(200))?,
+        channels: text("channels", limits::CHANNEL_LIST)?,
+        desc: text("desc", limits::DESC)?,
+        failure_kw: text("failure_kw", limits::KEYWORDS)?,
         filter_body: flag("filter_body")?,
         filter_default_fail: flag("filter_default_fail")?,
         filter_http_body: flag("filter_http_body")?,
@@ -110,12 +112,12 @@ pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, 
         },
         Some(_) => return fail("methods", "has unexpected value"),
     };
-    u.name = text("name", Some(100))?;
-    u.schedule = text("schedule", Some(100))?;
+    u.name = text("name", limits::NAME)?;
+    u.schedule = text("schedule", limits::SCHEDULE)?;
     if let Some(expr) = &u.schedule {
         validate_schedule(expr)?;
     }
-    u.slug = text("slug", Some(100))?;
+    u.slug = text("slug", limits::SLUG)?;
     if let Some(slug) = &u.slug
         && !slug
             .bytes()
@@ -123,13 +125,21 @@ pub fn parse(obj: &Map<String, Value>, min_timeout: i64) -> Result<CheckUpdate, 
     {
         return fail("slug", "does not match pattern");
     }
-    u.start_kw = text("start_kw", Some(200))?;
-    u.subject = text("subject", Some(200))?;
-    u.subject_fail = text("subject_fail", Some(200))?;
-    u.success_kw = text("success_kw", Some(200))?;
-    u.tags = text("tags", None)?;
+    u.start_kw = text("start_kw", limits::KEYWORDS)?;
+    u.subject = text("subject", limits::KEYWORDS)?;
+    u.subject_fail = text("subject_fail", limits::KEYWORDS)?;
+    u.success_kw = text("success_kw", limits::KEYWORDS)?;
+    u.tags = text("tags", limits::TAGS)?;
+    if let Some(tags) = &u.tags
+        && tag_list(tags).len() > limits::TAG_COUNT
+    {
+        return fail(
+            "tags",
+            &format!("has too many tags (at most {})", limits::TAG_COUNT),
+        );
+    }
     u.timeout = seconds("timeout")?;
-    u.tz = text("tz", None)?;
+    u.tz = text("tz", limits::TZ)?;
     if let Some(tz) = &u.tz {
         match schedule::parse_tz(tz) {
             Ok(zone) => u.tz = Some(zone.name().to_string()),
@@ -200,7 +210,7 @@ impl CheckUpdate {
         {
             config.name = name.clone();
             if api_version < 3 {
-                config.slug = slugify(name);
+                config.slug = derived_slug(name);
             }
         }
         match self.kind() {
@@ -327,6 +337,15 @@ pub fn resolve_channels(
     Ok(ChannelSelection::Ids(ids))
 }
 
+/// The slug API versions 1 and 2 derive from a name: [`slugify`], cut to the slug cap,
+/// since one character of a name can fold to several letters (`Ⅷ` to `viii`).
+pub fn derived_slug(name: &str) -> String {
+    let slug = slugify(name);
+    limits::truncate_chars(&slug, limits::SLUG)
+        .trim_end_matches(['-', '_'])
+        .to_string()
+}
+
 /// Django's `slugify`: accents folded to ASCII (NFKD), letters and digits lowercased,
 /// runs of spaces and hyphens joined with `-`, everything else dropped, leading and
 /// trailing `-` and `_` trimmed.
@@ -352,3 +371,7 @@ pub fn slugify(name: &str) -> String {
 #[cfg(test)]
 #[path = "check_update_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "check_update_props.rs"]
+mod properties;

@@ -103,7 +103,7 @@ fn nulls_and_wrong_types_are_refused_per_field() {
 fn lengths_and_slug_pattern_are_checked() {
     assert_eq!(
         err(json!({"name": "n".repeat(101)})),
-        "json validation error: name is too long"
+        "json validation error: name is too long (at most 100 characters)"
     );
     assert!(
         parse_json(json!({"name": "é".repeat(100)})).is_ok(),
@@ -111,7 +111,7 @@ fn lengths_and_slug_pattern_are_checked() {
     );
     assert_eq!(
         err(json!({"success_kw": "k".repeat(201)})),
-        "json validation error: success_kw is too long"
+        "json validation error: success_kw is too long (at most 200 characters)"
     );
     assert_eq!(
         err(json!({"slug": "Has Caps"})),
@@ -331,4 +331,42 @@ fn slugify_follows_django() {
     assert_eq!(slugify("snake_case_name"), "snake_case_name");
     assert_eq!(slugify("--x--"), "x");
     assert_eq!(slugify(""), "");
+}
+
+#[test]
+fn text_fields_refuse_nul_and_name_their_cap() {
+    for field in [
+        "name", "tags", "desc", "tz", "schedule", "channels", "subject",
+    ] {
+        assert_eq!(
+            err(json!({ field: "a\u{0}" })),
+            format!("json validation error: {field} must not contain NUL characters (\\u0000)")
+        );
+    }
+    assert_eq!(
+        err(json!({"tags": "t".repeat(501)})),
+        "json validation error: tags is too long (at most 500 characters)"
+    );
+    let fifty_one: Vec<String> = (0..51).map(|i| i.to_string()).collect();
+    assert_eq!(
+        err(json!({"tags": fifty_one.join(" ")})),
+        "json validation error: tags has too many tags (at most 50)"
+    );
+    assert!(parse_json(json!({"tags": fifty_one[..50].join("  ")})).is_ok());
+}
+
+/// One character of a name can fold to several letters, so a 100-character name gave
+/// API v1/v2 a slug of up to 400 characters (a property test guards this too).
+#[test]
+fn derived_slugs_are_cut_to_the_slug_cap() {
+    assert_eq!(derived_slug(&"Ⅷ".repeat(100)), "viii".repeat(25));
+    assert_eq!(
+        derived_slug(&format!("{}-x", "a".repeat(100))),
+        "a".repeat(100)
+    );
+    assert_eq!(
+        derived_slug(&format!("{} b", "a".repeat(99))),
+        "a".repeat(99),
+        "no dash at the end"
+    );
 }

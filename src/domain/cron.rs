@@ -275,3 +275,7 @@ fn search_floor(after: DateTime<Utc>, tz: Tz, start: NaiveDateTime) -> NaiveDate
 #[cfg(test)]
 #[path = "cron_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "cron_props.rs"]
+mod properties;

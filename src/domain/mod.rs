@@ -11,10 +11,13 @@ pub mod cron;
 pub mod delivery;
 pub mod ids;
 pub mod keys;
+pub mod limits;
 pub mod oncalendar;
 pub mod ping;
 pub mod ping_rate;
 pub mod prometheus;
+#[cfg(test)]
+mod props;
 pub mod proxies;
 pub mod records;
 pub mod run;

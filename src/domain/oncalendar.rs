@@ -110,6 +110,9 @@ const SHORTHANDS: [(&str, &str); 9] = [
     ("quarterly", "*-01,04,07,10-01 00:00:00"),
     ("semiannually", "*-01,07-01 00:00:00"),
 ];
+/// More than any two UTC offsets differ (-12:00 to +14:00): how far the local time of an
+/// instant can be from what one offset says.
+const OFFSET_SPREAD: TimeDelta = TimeDelta::hours(27);
 /// Safety net: segments (time zone transitions and jumps) examined per `next_after`.
 const MAX_STEPS: usize = 10_000;
 
@@ -263,7 +266,9 @@ impl Expr {
     /// Works on UTC instants `cur` with the offset `o` in force there: the candidate is the
     /// first matching wall time `w >= cur + o`, mapped back as `w - o`. That is exact while the
     /// offset stays `o`; a transition matters only within a day (the largest offset change)
-    /// after `cur` or before the candidate, so only those two windows are checked. On a
+    /// after `cur`, or within [`OFFSET_SPREAD`] (the widest gap between two offsets, which
+    /// several changes can add up to) before the candidate, so only those two windows are
+    /// checked. On a
     /// transition the search restarts there with the new offset: walls in a gap are never
     /// reached, and walls in a fold are skipped the second time.
     fn next_after(&self, after: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
@@ -277,10 +282,27 @@ impl Expr {
                     .into(),
             )
         };
+        // The first instant in (lo, hi] whose offset is not `o`, given that `hi`'s is not.
+        let change = |mut lo: NaiveDateTime, mut hi: NaiveDateTime, o: TimeDelta| {
+            while hi - lo > TimeDelta::seconds(1) {
+                let mid = lo + TimeDelta::seconds((hi - lo).num_seconds() / 2);
+                if offset(mid) == o { lo = mid } else { hi = mid }
+            }
+            hi
+        };
         let mut cur = after
             .naive_utc()
             .with_nanosecond(0)?
             .checked_add_signed(TimeDelta::seconds(1))?;
+        // Starting inside a repeated stretch (the clock went back less than a day ago and
+        // its local times are coming round again): they fired the first time round, so
+        // go on from where the clock stood before it went back.
+        let day_before = cur.checked_sub_signed(day)?;
+        let o_before = offset(day_before);
+        if offset(cur) < o_before {
+            let at = change(day_before, cur, o_before);
+            cur = cur.max(at.checked_add_signed(o_before - offset(at))?);
+        }
         for _ in 0..MAX_STEPS {
             let o = offset(cur);
             let found = self.next_wall(cur.checked_add_signed(o)?, limit);
@@ -291,12 +313,7 @@ impl Expr {
             };
             let head = candidate.min(cur_plus_day);
             if offset(head) != o {
-                // Binary search for the transition: first instant in (lo, hi] off `o`.
-                let (mut lo, mut hi) = (cur, head);
-                while hi - lo > TimeDelta::seconds(1) {
-                    let mid = lo + TimeDelta::seconds((hi - lo).num_seconds() / 2);
-                    if offset(mid) == o { lo = mid } else { hi = mid }
-                }
+                let hi = change(cur, head, o);
                 // Falling back repeats wall times: they fire once, at their first
                 // occurrence (as systemd and healthchecks.io), so skip the repetition.
                 let new_o = offset(hi);
@@ -310,7 +327,13 @@ impl Expr {
             // No match: a later fold could only bring back walls within a day, checked above.
             found?;
             if candidate > cur_plus_day {
-                let tail = candidate.checked_sub_signed(day)?;
+                // Between here and the candidate the offset may drift from `o` by the
+                // whole spread of offsets (several changes add up: Samoa went from -11
+                // to +14 within 2011), so only instants that much before the candidate
+                // are safe to skip.
+                let tail = candidate
+                    .checked_sub_signed(OFFSET_SPREAD)?
+                    .max(cur_plus_day);
                 if offset(tail) != o || offset(candidate) != o {
                     // Nothing before `tail` can match; continue from there with its offset.
                     cur = tail;
@@ -481,3 +504,7 @@ fn number(text: &str, name: &str) -> Result<u32, OnCalendarError> {
 #[cfg(test)]
 #[path = "oncalendar_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "oncalendar_props.rs"]
+mod properties;

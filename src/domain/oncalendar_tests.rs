@@ -193,3 +193,64 @@ fn invalid_expressions_are_rejected_with_the_reason() {
         );
     }
 }
+
+/// Found by the property tests: Samoa moved from -11 to -10 (DST) and then to +14 within
+/// 2011, 25 hours in all; a search started before both changes skipped the first firing
+/// of January 2012 (`*~*` is the 4th to the 31st), answering January 5th.
+#[test]
+fn offsets_that_add_up_to_more_than_a_day_do_not_skip_a_firing() {
+    let apia: Tz = "Pacific/Apia".parse().unwrap();
+    let s = OnCalendarSchedule::parse("2012..2012-*~* Pacific/Apia").unwrap();
+    for from in [
+        "2009-06-17T12:00:00Z",
+        "2011-06-01T00:00:00Z",
+        "2011-12-29T00:00:00Z",
+    ] {
+        let next = s.next_after(from.parse().unwrap(), apia).unwrap();
+        assert_eq!(
+            next.with_timezone(&apia).to_string(),
+            "2012-01-04 00:00:00 +14",
+            "from {from}"
+        );
+    }
+}
+
+/// Found by the property tests: a search that starts while the clock repeats local times
+/// after falling back fired them a second time. St. John's fell back two hours at 00:01
+/// on 1988-10-30 (double daylight time), so 00:00 came twice; Riga repeats 03:00-03:59.
+#[test]
+fn a_search_starting_in_a_repeated_hour_does_not_fire_its_times_again() {
+    for (expr, zone, from_utc, want) in [
+        // 02:00 UTC is 22:30 the second time round; 00:00 was at 01:30 UTC.
+        (
+            "0..0:*",
+            "America/St_Johns",
+            "1988-10-30T02:00:00Z",
+            "1988-10-30 00:01:00 NST",
+        ),
+        (
+            "0..0:*",
+            "America/St_Johns",
+            "1988-10-30T01:30:30Z",
+            "1988-10-30 00:01:00 NST",
+        ),
+        // 01:30 UTC is 03:30 EET, the second 03:30 of the night.
+        (
+            "minutely",
+            "Europe/Riga",
+            "2025-10-26T01:30:00Z",
+            "2025-10-26 04:00:00 EET",
+        ),
+    ] {
+        let tz: Tz = zone.parse().unwrap();
+        let next = OnCalendarSchedule::parse(expr)
+            .unwrap()
+            .next_after(from_utc.parse().unwrap(), tz)
+            .unwrap();
+        assert_eq!(
+            next.with_timezone(&tz).to_string(),
+            want,
+            "{expr} from {from_utc}"
+        );
+    }
+}

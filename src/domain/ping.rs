@@ -192,13 +192,7 @@ pub fn slug_shape(slug: &str) -> SlugShape {
     }
 }
 
-/// Keeps the first `max` characters.
-pub fn truncate_chars(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((idx, _)) => &s[..idx],
-        None => s,
-    }
-}
+pub use super::limits::{stored_header, truncate_chars};
 
 /// How long a stored user agent may be, in characters.
 pub const MAX_USER_AGENT_CHARS: usize = 200;

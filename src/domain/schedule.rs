@@ -235,3 +235,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "schedule_props.rs"]
+mod properties;

@@ -5,6 +5,7 @@
 use super::api::auth::{Access, authorize};
 use super::api::error::ApiError;
 use crate::domain::badge::{self, Format, Mode, Summary};
+use crate::domain::limits;
 use crate::state::AppState;
 use crate::store::{badges, checks};
 use axum::Json;
@@ -63,6 +64,9 @@ async fn tagged(
     tag: &str,
     format: Format,
 ) -> Result<Response, ApiError> {
+    if !badge::is_key(badge_key) {
+        return Err(ApiError::NotFound);
+    }
     let project = badges::project_by_badge_key(&app.db, badge_key)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -86,7 +90,9 @@ async fn check_badge(
     State(app): State<AppState>,
     Path((states, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (badge_key, format) = badge::split_file(&file).ok_or(ApiError::NotFound)?;
+    let (badge_key, format) = badge::split_file(&file)
+        .filter(|(key, _)| badge::is_key(key))
+        .ok_or(ApiError::NotFound)?;
     let row = badges::check_by_badge_key(&app.db, badge_key)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -113,7 +119,8 @@ fn render(label: &str, summary: &Summary, format: Format) -> Response {
     }
 }
 
-/// `GET /api/v{1,2,3}/badges/`: the URLs of the all-checks badge and of each tag's.
+/// `GET /api/v{1,2,3}/badges/`: the URLs of the all-checks badge and of each tag's (the
+/// first [`limits::LISTED_BADGE_TAGS`] tags in sorted order, so the answer stays bounded).
 pub async fn list(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -134,7 +141,7 @@ pub async fn list(
         badge::ALL.to_string(),
         badge::urls(site_root, secret, &badge_key, badge::ALL),
     );
-    for tag in tags {
+    for tag in tags.into_iter().take(limits::LISTED_BADGE_TAGS) {
         map.insert(
             tag.to_string(),
             badge::urls(site_root, secret, &badge_key, tag),

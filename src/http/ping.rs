@@ -77,7 +77,7 @@ async fn ping(
         Parsed::Uuid(uuid, action) => (Target::Uuid(uuid.to_string()), action),
         Parsed::Slug(ping_key, slug, action) => match ping::slug_shape(slug) {
             SlugShape::Valid => {
-                let create = match query.auto_create(config.min_timeout) {
+                let create = match query.auto_create(slug, config.min_timeout) {
                     Ok(create) => create.map(Box::new),
                     Err(message) => return reply_owned(StatusCode::BAD_REQUEST, message, config),
                 };
@@ -115,6 +115,13 @@ async fn ping(
         }
     };
     let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // Request details are stored cut to their caps, never refused (see `limits`).
+    let header_text = |name: &str, default: &str, max: usize| {
+        let raw = headers
+            .get(name)
+            .map_or(default.as_bytes(), |v| v.as_bytes());
+        ping::stored_header(raw, max)
+    };
     let job = PingJob {
         target,
         action,
@@ -131,8 +138,7 @@ async fn ping(
             .trusted_proxies
             .scheme(peer.ip(), header_str("x-forwarded-proto"))
             .to_string(),
-        ua: ping::truncate_chars(header_str("user-agent").unwrap_or(""), MAX_USER_AGENT_CHARS)
-            .to_string(),
+        ua: header_text("user-agent", "", MAX_USER_AGENT_CHARS),
         now,
     };
     // The writer bounds each of its steps; this bounds the wait in its queue as well.
@@ -278,12 +284,15 @@ impl Query {
     }
 
     /// With `create=1`: how to set up the check if it does not exist yet, validated
-    /// with the Management API's rules and messages. All channels unless `channels` says.
-    fn auto_create(&self, min_timeout: i64) -> Result<Option<AutoCreate>, String> {
+    /// with the Management API's rules and messages (the slug, which is also the name,
+    /// too). All channels unless `channels` says.
+    fn auto_create(&self, slug: &str, min_timeout: i64) -> Result<Option<AutoCreate>, String> {
         if !self.create {
             return Ok(None);
         }
-        let update = check_update::parse(&self.settings, min_timeout).map_err(|e| e.to_string())?;
+        let mut settings = self.settings.clone();
+        settings.insert("slug".into(), Value::String(slug.to_string()));
+        let update = check_update::parse(&settings, min_timeout).map_err(|e| e.to_string())?;
         let mut config = CheckConfig::default();
         update.apply(&mut config, 3);
         let channels = update.channels.unwrap_or_else(|| "*".to_string());

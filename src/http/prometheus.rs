@@ -6,6 +6,7 @@
 //! can change anything. Unlike healthchecks.io, the project in the URL must be the key's.
 
 use crate::domain::keys::API_KEY_LEN;
+use crate::domain::ping::is_canonical_uuid;
 use crate::domain::prometheus::{self, CheckSample};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -31,6 +32,8 @@ enum ExportError {
     NoKey,
     /// 403: an unknown key, a read-write key, or another project's key.
     Forbidden,
+    /// 404: the URL's project cannot be a project's uuid.
+    NotFound,
     Internal(StoreError),
 }
 
@@ -46,6 +49,7 @@ impl IntoResponse for ExportError {
             ExportError::BadKey => StatusCode::BAD_REQUEST.into_response(),
             ExportError::NoKey => StatusCode::UNAUTHORIZED.into_response(),
             ExportError::Forbidden => StatusCode::FORBIDDEN.into_response(),
+            ExportError::NotFound => StatusCode::NOT_FOUND.into_response(),
             ExportError::Internal(e) if e.is_unavailable() => {
                 tracing::warn!(error = %e, "Prometheus export: database unavailable");
                 (
@@ -90,6 +94,11 @@ async fn export(app: &AppState, uuid: &str, key: &str) -> Result<Response, Expor
     let Some((project_id, true)) = projects::find_by_api_key(&app.db, key).await? else {
         return Err(ExportError::Forbidden);
     };
+    // A project uuid is canonical (lowercase, hyphenated); anything else names no project
+    // and is never looked up.
+    if !is_canonical_uuid(uuid, false) {
+        return Err(ExportError::NotFound);
+    }
     if badges::project_id_by_uuid(&app.db, uuid).await? != Some(project_id) {
         return Err(ExportError::Forbidden);
     }

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -24,11 +25,19 @@ const PAGE: &str = r#"<!DOCTYPE html>
 <title>Overdue: unsubscribe</title></head>
 <body style="font-family: sans-serif; max-width: 36em; margin: 3em auto;">"#;
 
+/// The link's channel and token, if they can be one: a uuid and 32 lowercase hex digits.
+/// Anything else is not a link Overdue made, and is never looked up.
+fn parse_link(uuid: &str, token: &str) -> Option<(Uuid, String)> {
+    let uuid = uuid.parse().ok()?;
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    (token.len() == 32 && token.bytes().all(hex)).then(|| (uuid, token.to_string()))
+}
+
 async fn confirm(
     State(app): State<AppState>,
     Path((uuid, token)): Path<(String, String)>,
 ) -> Response {
-    let Ok(uuid) = uuid.parse() else {
+    let Some((uuid, token)) = parse_link(&uuid, &token) else {
         return not_valid();
     };
     match channels::find_by_uuid(&app.db, &uuid).await {
@@ -69,7 +78,10 @@ async fn unsubscribe(
     State(app): State<AppState>,
     Path((uuid, token)): Path<(String, String)>,
 ) -> Response {
-    match channels::unsubscribe(&app.db, &uuid, &token).await {
+    let Some((uuid, token)) = parse_link(&uuid, &token) else {
+        return not_valid();
+    };
+    match channels::unsubscribe(&app.db, &uuid.to_string(), &token).await {
         Ok(true) => Html(format!("{PAGE}<h1>Unsubscribed</h1><p>No more alerts will be sent to this address.</p></body></html>")).into_response(),
         Ok(false) => not_valid(),
         Err(e) => unavailable(e),

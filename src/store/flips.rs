@@ -62,17 +62,19 @@ pub async fn queued_for_check(
     on_pool!(db, p => sqlx::query_as::<_, QueuedNotification>(SQL).bind(check_id).fetch_all(p).await)
 }
 
-/// A check's flips in `[start, end)`, newest first, as the flips API lists them.
+/// A check's newest flips in `[start, end)`, at most `limit`, newest first, as the flips
+/// API lists them.
 pub async fn list_between(
     db: &Db,
     check_id: CheckId,
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
+    limit: i64,
 ) -> Result<Vec<RecordedFlip>, StoreError> {
     const SQL: &str = "select id, created, old_status, new_status, reason from flips \
                        where check_id = $1 and ($2 is null or created >= $2) \
-                       and ($3 is null or created < $3) order by id desc";
+                       and ($3 is null or created < $3) order by id desc limit $4";
     on_pool!(db, p => sqlx::query_as::<_, RecordedFlip>(SQL)
-        .bind(check_id).bind(start.map(Ts)).bind(end.map(Ts))
+        .bind(check_id).bind(start.map(Ts)).bind(end.map(Ts)).bind(limit)
         .fetch_all(p).await)
 }

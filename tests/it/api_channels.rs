@@ -76,6 +76,22 @@ on_both_backends! {
         assert_eq!(listed["channels"], json!([]));
     }
 
+    async fn a_serverchan_channel_read_from_the_api_can_be_sent_back_with_changes(app) {
+        // arrange
+        let p = app.project().await;
+        let body = json!({"kind": "serverchan", "name": "phone", "config": {"sendkey": "SCT123456789abcdef"}});
+        let (_, created) = call(&app, Method::POST, "/api/v3/channels/", &p.api_key, Some(body)).await;
+        let id = created["id"].as_str().unwrap();
+        assert_eq!(created["config"]["sendkey"], "SCT1********cdef");
+        // act: the config as read, sent back with another name
+        let change = json!({"name": "phone 2", "config": created["config"]});
+        let (status, changed) = call(&app, Method::POST, &format!("/api/v3/channels/{id}"), &p.api_key, Some(change)).await;
+        // assert
+        assert_eq!((status, changed["name"].clone()), (200, json!("phone 2")), "{changed}");
+        let row = overdue::store::channels::find_by_uuid(app.db(), &id.parse().unwrap()).await.unwrap().unwrap();
+        assert!(row.config.contains("SCT123456789abcdef"), "the stored key is kept: {}", row.config);
+    }
+
     async fn channels_of_another_project_or_with_a_read_only_key_are_out_of_reach(app) {
         let mine = app.project().await;
         let theirs = app.project().await;

@@ -53,4 +53,5 @@ const ALL_ACTIONS: [PingAction; 7] = [
 
 mod actions;
 mod classify;
+mod props;
 mod request;

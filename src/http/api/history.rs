@@ -4,6 +4,7 @@ use super::ApiVersion;
 use super::auth::{Access, authorize};
 use super::checks::find;
 use super::error::ApiError;
+use crate::domain::limits;
 use crate::state::AppState;
 use crate::store::{flips, pings};
 use crate::views::time::iso_full;
@@ -15,9 +16,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-/// The API never lists more pings than this, whatever the retention.
-const MAX_LISTED_PINGS: i64 = 1000;
-
 pub async fn list_pings(
     State(app): State<AppState>,
     version: ApiVersion,
@@ -26,7 +24,7 @@ pub async fn list_pings(
 ) -> Result<Json<Value>, ApiError> {
     let auth = authorize(&app, &headers, None, Access::Write).await?;
     let row = find(&app, auth, &code, false).await?;
-    let limit = app.config.ping_log_limit.min(MAX_LISTED_PINGS);
+    let limit = app.config.ping_log_limit.min(limits::LISTED_PINGS);
     // Pings past the retention limit may not be pruned yet; they are not shown.
     let oldest_kept = row.n_pings - app.config.ping_log_limit;
     let api_base = format!("{}/api/v{}", app.config.site_root, version.0);
@@ -109,11 +107,14 @@ pub async fn list_flips(
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
-    let list: Vec<FlipView> = flips::list_between(&app.db, row.id, start, filter.end)
-        .await?
-        .iter()
-        .map(FlipView::new)
-        .collect();
+    // The newest flips in the window, at most `LISTED_FLIPS`: flips are kept for good, so
+    // a flapping check's history is only ever read a page at a time (narrow `end`).
+    let list: Vec<FlipView> =
+        flips::list_between(&app.db, row.id, start, filter.end, limits::LISTED_FLIPS)
+            .await?
+            .iter()
+            .map(FlipView::new)
+            .collect();
     Ok(Json(json!({ "flips": list })))
 }
 
@@ -125,7 +126,8 @@ pub async fn list_notifications(
 ) -> Result<Json<Value>, ApiError> {
     let auth = authorize(&app, &headers, None, Access::Write).await?;
     let row = find(&app, auth, &code, false).await?;
-    let (rows, attempts) = crate::store::outbox::for_check(&app.db, row.id, 100).await?;
+    let (rows, attempts) =
+        crate::store::outbox::for_check(&app.db, row.id, limits::LISTED_NOTIFICATIONS).await?;
     let list: Vec<Value> = rows
         .iter()
         .map(|n| {

@@ -4,7 +4,8 @@
 use super::auth::{Access, Auth, authorize, json_object};
 use super::error::ApiError;
 use crate::app::{self, channels::ChannelInput};
-use crate::domain::channel_config::ChannelConfig;
+use crate::domain::channel_config::{self, ChannelConfig};
+use crate::domain::limits;
 use crate::state::AppState;
 use crate::store::channels::{self, Channel};
 use axum::Json;
@@ -63,11 +64,16 @@ fn string_field(body: &Map<String, Value>, name: &str) -> Result<Option<String>,
     }
 }
 
-/// A request body as the use case's input: the JSON types are checked here.
+/// A request body as the use case's input: the JSON types, and the name (capped, no NUL),
+/// are checked here; the kind's settings by the kind's own parser.
 fn channel_input(body: &Map<String, Value>) -> Result<ChannelInput, ApiError> {
+    let name = string_field(body, "name")?
+        .map(|name| channel_config::parse_name(&name))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(ChannelInput {
         kind: string_field(body, "kind")?,
-        name: string_field(body, "name")?,
+        name,
         config: body.get("config").cloned(),
         notify_up: bool_field(body, "notify_up")?,
         notify_down: bool_field(body, "notify_down")?,
@@ -81,7 +87,14 @@ pub async fn create_channel(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = json_object(&body)?;
     let auth = authorize(&app, &headers, Some(&body), Access::Write).await?;
-    let row = app::channels::create(&app, auth.project_id, &channel_input(&body)?).await?;
+    let input = channel_input(&body)?;
+    // The cap keeps a project's channel list, and each flip's fan-out, bounded.
+    if channels::list(&app.db, auth.project_id).await?.len() >= limits::CHANNELS_PER_PROJECT {
+        return Err(ApiError::Limit(
+            "channels limit exceeded (at most 100 per project)",
+        ));
+    }
+    let row = app::channels::create(&app, auth.project_id, &input).await?;
     Ok((StatusCode::CREATED, Json(channel_json(&row))))
 }
 
