@@ -14,6 +14,7 @@ mod cli;
 mod crash;
 mod notify_delivery;
 mod notify_email;
+mod notify_fairness;
 mod notify_shell;
 mod notify_wechat;
 mod openapi;
