@@ -2,6 +2,7 @@
 //! text pieces that every channel kind builds its message from.
 
 use crate::domain::check::{FlipReason, Status};
+use crate::domain::coalesce::Flapping;
 use crate::domain::ping::PingKind;
 use crate::domain::schedule::ScheduleKind;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -27,6 +28,8 @@ pub struct Notice {
     pub last_ping: Option<LastPing>,
     /// The check went down because a run outlasted its grace time.
     pub run_overdue: bool,
+    /// The check changed status often lately; this notice tells its latest state.
+    pub flapping: Option<Flapping>,
     /// A test sent by a person, not a real flip.
     pub test: bool,
 }
@@ -94,6 +97,7 @@ impl Notice {
     pub fn headline(&self) -> String {
         let name = self.display_name();
         let what = match (self.status, self.reason) {
+            _ if self.flapping.is_some() => self.flapping_headline(),
             (Status::Down, FlipReason::Fail) => format!("{name} is DOWN: it reported a failure"),
             (Status::Down, _) if self.run_overdue => {
                 format!("{name} is DOWN: a run did not finish in time")
@@ -111,6 +115,17 @@ impl Notice {
         } else {
             what
         }
+    }
+
+    /// `backups is DOWN (flapping: 37 changes in the last 2 minutes)`.
+    fn flapping_headline(&self) -> String {
+        let (changes, window) = self.flapping.map_or((0, 0), |f| (f.changes, f.window_secs));
+        format!(
+            "{} is {} (flapping: {changes} changes in the last {})",
+            self.display_name(),
+            self.status.as_str().to_uppercase(),
+            human_duration(window)
+        )
     }
 
     /// Label and value pairs for the details block of a message.
@@ -244,6 +259,7 @@ impl Notice {
             downtime: None,
             last_ping: None,
             run_overdue: false,
+            flapping: None,
             test: true,
         }
     }
@@ -293,6 +309,27 @@ mod tests {
         assert_eq!(truncate_bytes("héllo", 3), "hé");
         assert_eq!(truncate_bytes("日本語", 4), "日");
         assert_eq!(truncate_bytes("abc", 10), "abc");
+    }
+
+    #[test]
+    fn a_flapping_check_is_reported_as_flapping_in_its_latest_state() {
+        let mut n = sample(Status::Down);
+        n.flapping = Some(Flapping {
+            changes: 37,
+            window_secs: 120,
+        });
+        assert_eq!(
+            n.headline(),
+            "nightly db is DOWN (flapping: 37 changes in the last 2 minutes)"
+        );
+        n.status = Status::Up;
+        n.downtime = Some(5);
+        assert_eq!(
+            n.headline(),
+            "nightly db is UP (flapping: 37 changes in the last 2 minutes)"
+        );
+        n.flapping = None;
+        assert_eq!(n.headline(), "nightly db is UP again after 5 seconds down");
     }
 
     #[test]

@@ -77,7 +77,7 @@ where
     report.rescheduled = later.len();
     match &mut tx.0 {
         TxConn::Postgres(_) => {
-            report.queued = flip_down_bulk(&mut tx, &down).await?;
+            report.queued = flip_down_bulk(&mut tx, &down, now).await?;
             reschedule_bulk(&mut tx, &later).await?;
         }
         TxConn::Sqlite(_) => {
@@ -97,8 +97,13 @@ where
     Ok(report)
 }
 
-/// PostgreSQL: the batch's flips in three statements, whatever its size.
-async fn flip_down_bulk(tx: &mut Tx, down: &[(&Check, Flip)]) -> Result<u64, StoreError> {
+/// PostgreSQL: the batch's flips and their notifications in a fixed number of
+/// statements, whatever its size.
+async fn flip_down_bulk(
+    tx: &mut Tx,
+    down: &[(&Check, Flip)],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
     let TxConn::Postgres(t) = &mut tx.0 else {
         return Ok(0);
     };
@@ -126,18 +131,7 @@ async fn flip_down_bulk(tx: &mut Tx, down: &[(&Check, Flip)]) -> Result<u64, Sto
     .fetch_all(&mut **t)
     .await?;
     // Every flip to down notifies (see Flip::notifies).
-    let queued = sqlx::query(
-        "insert into notifications (check_id, channel_id, flip_id, status, created, due_at) \
-         select f.check_id, ch.id, f.id, 'down', f.created, f.created from flips f \
-         join check_channels cc on cc.check_id = f.check_id \
-         join channels ch on ch.id = cc.channel_id \
-         where f.id = any($1) and not ch.disabled and ch.notify_down",
-    )
-    .bind(&flip_ids)
-    .execute(&mut **t)
-    .await?
-    .rows_affected();
-    Ok(queued)
+    super::outbox::queue::for_flips(tx, &flip_ids, now).await
 }
 
 async fn reschedule_bulk(

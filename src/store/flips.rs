@@ -1,4 +1,4 @@
-//! Flips (status changes) and the notification outbox rows written with them.
+//! Flips (status changes), recorded with the notifications they queue.
 
 use super::{Db, Ts, Tx, on_pool, on_tx};
 use crate::domain::check::Flip;
@@ -7,10 +7,11 @@ pub use crate::domain::records::RecordedFlip;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
-/// Records a flip and, if its channels should hear of it, one outbox row per channel
-/// that is assigned to the check, enabled, and listening for the new status. Runs in the
-/// caller's transaction, so the flip and its notifications land together or not at all.
-/// Returns the number of notifications queued.
+/// Records a flip and, if its channels should hear of it, queues its notifications (see
+/// `outbox::queue`: a channel that still has one of the check's notifications waiting
+/// gets that one rewritten, not a second). Runs in the caller's transaction, so the flip
+/// and its notifications land together or not at all. Returns the number of
+/// notifications queued or rewritten.
 pub async fn record(tx: &mut Tx, check_id: CheckId, flip: &Flip) -> Result<u64, StoreError> {
     const INSERT: &str = "insert into flips (check_id, created, old_status, new_status, reason) \
                           values ($1, $2, $3, $4, $5) returning id";
@@ -21,14 +22,7 @@ pub async fn record(tx: &mut Tx, check_id: CheckId, flip: &Flip) -> Result<u64, 
     if !flip.notifies() {
         return Ok(0);
     }
-    const QUEUE: &str = "insert into notifications (check_id, channel_id, flip_id, status, created, due_at) \
-                         select $1, ch.id, $2, $3, $4, $4 from check_channels cc \
-                         join channels ch on ch.id = cc.channel_id \
-                         where cc.check_id = $1 and not ch.disabled \
-                         and (($3 = 'down' and ch.notify_down) or ($3 = 'up' and ch.notify_up))";
-    on_tx!(tx, c => sqlx::query(QUEUE)
-        .bind(check_id).bind(flip_id).bind(flip.new.as_str()).bind(Ts(flip.at))
-        .execute(c).await.map(|r| r.rows_affected()))
+    super::outbox::queue::for_flip(tx, flip_id, flip.at).await
 }
 
 /// A check's flips since `since` (inclusive), oldest first.

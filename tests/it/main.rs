@@ -17,6 +17,7 @@ mod faults;
 mod limits;
 mod notify_delivery;
 mod notify_email;
+mod notify_fairness;
 mod notify_outbound;
 mod notify_shell;
 mod notify_wechat;

@@ -27,6 +27,11 @@ pub struct SeedArgs {
     pub uuids_limit: Option<u64>,
     pub channel_url: Option<String>,
     pub channel_checks: u64,
+    /// Whether the channel also hears of checks coming up.
+    pub channel_up: bool,
+    pub owner: String,
+    pub project: String,
+    pub name_prefix: String,
 }
 
 /// One seeded check: the columns that have no default, and the runtime state.
@@ -39,13 +44,13 @@ struct SeedRow {
 }
 
 impl SeedRow {
-    fn new(i: u64) -> SeedRow {
+    fn new(prefix: &str, i: u64) -> SeedRow {
         let uuid = Uuid::new_v4();
         SeedRow {
             uuid: uuid.to_string(),
             unique_key: checks::unique_key(&uuid),
-            name: format!("bench {i}"),
-            slug: format!("bench-{i}"),
+            name: format!("{prefix} {i}"),
+            slug: format!("{prefix}-{i}").replace(' ', "-"),
             badge_key: Uuid::new_v4().to_string(),
         }
     }
@@ -111,10 +116,10 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let db = Db::connect(&args.database_url, 2).await?;
     db.migrate().await?;
     let now = Utc::now();
-    let user = users::create(&db, "bench@example.invalid", None, now)
+    let user = users::create(&db, &args.owner, None, now)
         .await
         .context("creating the bench user")?;
-    let project = projects::create(&db, user, "bench", now)
+    let project = projects::create(&db, user, &args.project, now)
         .await
         .context("creating the bench project")?;
     let (status, last_ping, alert_after) = if args.up {
@@ -157,7 +162,7 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 .await?;
             let mut buf = String::with_capacity(1 << 20);
             for i in 0..args.checks {
-                let r = SeedRow::new(i);
+                let r = SeedRow::new(&args.name_prefix, i);
                 write_uuid(i, &r.uuid)?;
                 buf.push_str(&format!(
                     "{}\t{}\t{}\t{}\t{}\t{status}\t{}\t{}\t{last_ping}\t{alert_after}\t{}\t{created}\n",
@@ -188,7 +193,7 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 let n = (args.checks - i).min(SQLITE_ROWS_PER_INSERT);
                 let mut batch = Vec::with_capacity(n as usize);
                 for k in i..i + n {
-                    let r = SeedRow::new(k);
+                    let r = SeedRow::new(&args.name_prefix, k);
                     write_uuid(k, &r.uuid)?;
                     batch.push(json!([r.uuid, r.unique_key, r.name, r.slug, r.badge_key]));
                 }
@@ -216,22 +221,24 @@ pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.channel_url {
         let config = ChannelConfig::parse(
             ChannelKind::Webhook,
-            &json!({"method_down": "POST", "url_down": url, "body_down": "$NAME is $STATUS"}),
+            &json!({"method_down": "POST", "url_down": url, "body_down": "$NAME is $STATUS",
+                    "method_up": "POST", "url_up": if args.channel_up { url.as_str() } else { "" },
+                    "body_up": "$NAME is $STATUS"}),
         )
         .map_err(|e| anyhow::anyhow!("webhook config: {}", e.0))?;
         let fields = ChannelFields {
             kind: ChannelKind::Webhook,
             name: "bench sink".into(),
             config: config.to_json().to_string(),
-            notify_up: false,
+            notify_up: args.channel_up,
             notify_down: true,
         };
         let channel = channels::create(&db, project.id, &fields, now).await?;
         const ASSIGN: &str = "insert into check_channels (check_id, channel_id) \
-                              select id, $1 from checks order by id limit $2";
+                              select id, $1 from checks where project_id = $3 order by id limit $2";
         let limit = i64::try_from(args.channel_checks)?;
         on_raw!(&raw, p => {
-            sqlx::query(ASSIGN).bind(channel.id).bind(limit).execute(p).await?;
+            sqlx::query(ASSIGN).bind(channel.id).bind(limit).bind(project.id).execute(p).await?;
         });
         channel_id = Some(channel.id);
     }

@@ -1,9 +1,11 @@
 //! `overdue-bench`: the helper the scripts in `bench/` use. It seeds a database with many
-//! checks quickly, arms deadlines, waits for the scheduler's flips, times start-up, and
-//! holds a silent TCP port for webhooks that should never finish. It is not part of the
-//! service; see `bench/README.md`.
+//! checks quickly, arms deadlines, waits for the scheduler's flips, times start-up, holds
+//! a silent TCP port for webhooks that should never finish, receives webhooks with their
+//! arrival times, flaps a check, and times one alert. It is not part of the service; see
+//! `bench/README.md`.
 
 mod database;
+mod noisy;
 mod process;
 
 use database::{SeedArgs, arm, seed, wait_flips};
@@ -47,9 +49,20 @@ enum Cmd {
         /// Create a webhook channel that POSTs to this URL when a check goes down.
         #[arg(long)]
         channel_url: Option<String>,
-        /// Assign the channel to this many checks (the lowest ids).
+        /// Assign the channel to this many checks (the lowest ids of this project).
         #[arg(long, default_value_t = 0)]
         channel_checks: u64,
+        /// The channel also POSTs to its URL when a check comes up.
+        #[arg(long)]
+        channel_up: bool,
+        /// The email of the user who owns the project (a new user).
+        #[arg(long, default_value = "bench@example.invalid")]
+        owner: String,
+        #[arg(long, default_value = "bench")]
+        project: String,
+        /// Checks are named "<prefix> <i>".
+        #[arg(long, default_value = "bench")]
+        name_prefix: String,
     },
     /// Give the K checks with the lowest ids a deadline at the given instant, with a
     /// last ping that makes that deadline the right one.
@@ -96,6 +109,39 @@ enum Cmd {
         #[arg(long, default_value_t = 900)]
         seconds: u64,
     },
+    /// Receive webhooks on a loopback port: answer 200 at once and append
+    /// "<unix ms> <path> <body>" to the log for each. Prints the port, then serves (bounded).
+    Receiver {
+        #[arg(long)]
+        log: PathBuf,
+        #[arg(long, default_value_t = 900)]
+        seconds: u64,
+    },
+    /// Flap a check: fail and success pings by turns, one at a time, as fast as they go.
+    Flap {
+        /// The service's base URL, http://host:port.
+        #[arg(long)]
+        base: String,
+        #[arg(long)]
+        uuid: String,
+        #[arg(long)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        max_pings: u64,
+    },
+    /// Send one fail ping and time it until the receiver logs a request containing
+    /// `expect`; prints {"latency_ms": …}.
+    Alert {
+        #[arg(long)]
+        ping_url: String,
+        /// The receiver's log.
+        #[arg(long)]
+        log: PathBuf,
+        #[arg(long)]
+        expect: String,
+        #[arg(long, default_value_t = 120)]
+        timeout_s: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -122,6 +168,10 @@ fn main() -> ExitCode {
             uuids_limit,
             channel_url,
             channel_checks,
+            channel_up,
+            owner,
+            project,
+            name_prefix,
         } => runtime.block_on(seed(SeedArgs {
             database_url,
             checks,
@@ -139,6 +189,10 @@ fn main() -> ExitCode {
             uuids_limit,
             channel_url,
             channel_checks,
+            channel_up,
+            owner,
+            project,
+            name_prefix,
         })),
         Cmd::Arm {
             database_url,
@@ -165,6 +219,19 @@ fn main() -> ExitCode {
             command,
         } => startup(&url, timeout_s, log, &command),
         Cmd::Blackhole { seconds } => blackhole(seconds),
+        Cmd::Receiver { log, seconds } => runtime.block_on(noisy::receiver(log, seconds)),
+        Cmd::Flap {
+            base,
+            uuid,
+            seconds,
+            max_pings,
+        } => runtime.block_on(noisy::flap(&base, &uuid, seconds, max_pings)),
+        Cmd::Alert {
+            ping_url,
+            log,
+            expect,
+            timeout_s,
+        } => runtime.block_on(noisy::alert(&ping_url, &log, &expect, timeout_s)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

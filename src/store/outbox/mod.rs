@@ -1,72 +1,20 @@
-//! The notification outbox: claiming due rows with a lease, and recording what became
-//! of each attempt. A worker that dies mid-send leaves its lease to expire, and another
-//! worker claims the row again: delivery is at least once.
+//! The notification outbox: queueing notifications with the status changes they tell of
+//! (`queue`), claiming due rows with a lease (`claim`), and recording what became of each
+//! attempt. A worker that dies mid-send leaves its lease to expire, and another worker
+//! claims the row again: delivery is at least once.
 
 use super::checks::{Check, check_columns};
-use super::{Db, Pool, Ts, on_pool};
-use crate::domain::check::Status;
-use crate::domain::ids::{ChannelId, CheckId, ProjectId};
+use super::{Db, Ts, on_pool};
+use crate::domain::coalesce;
+use crate::domain::ids::{CheckId, ProjectId};
 pub use crate::domain::records::{DeliveryAttempt, LoggedPing, Notification, RecordedFlip};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Claimed {
-    pub id: i64,
-    pub check_id: CheckId,
-    pub channel_id: ChannelId,
-    pub flip_id: i64,
-    #[sqlx(try_from = "String")]
-    pub status: Status,
-    pub created: Ts,
-    /// Attempts including this one.
-    pub attempts: i64,
-}
+mod claim;
+pub mod queue;
 
-/// Claims up to `limit` due rows until `lease_until`. On PostgreSQL concurrent workers
-/// skip each other's rows (`for update skip locked`); on SQLite the single statement is
-/// atomic.
-pub async fn claim(
-    db: &Db,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Claimed>, StoreError> {
-    const SQLITE: &str = "update notifications set leased_until = $2, attempts = attempts + 1 \
-        where id in (select id from notifications where done_at is null and due_at <= $1 \
-        and (leased_until is null or leased_until <= $1) order by due_at, id limit $3) \
-        returning id, check_id, channel_id, flip_id, status, created, attempts";
-    const PG: &str = "update notifications set leased_until = $2, attempts = attempts + 1 \
-        where id in (select id from notifications where done_at is null and due_at <= $1 \
-        and (leased_until is null or leased_until <= $1) order by due_at, id limit $3 \
-        for update skip locked) \
-        returning id, check_id, channel_id, flip_id, status, created, attempts";
-    Ok(match &db.0 {
-        Pool::Sqlite(p) => {
-            sqlx::query_as::<_, Claimed>(SQLITE)
-                .bind(Ts(now))
-                .bind(Ts(lease_until))
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
-        Pool::Postgres(p) => {
-            sqlx::query_as::<_, Claimed>(PG)
-                .bind(Ts(now))
-                .bind(Ts(lease_until))
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
-    })
-}
-
-/// Extends a claim that is still being worked on.
-pub async fn renew_lease(db: &Db, id: i64, until: DateTime<Utc>) -> Result<(), StoreError> {
-    const SQL: &str =
-        "update notifications set leased_until = $2 where id = $1 and done_at is null";
-    on_pool!(db, p => sqlx::query(SQL).bind(id).bind(Ts(until)).execute(p).await.map(|_| ()))
-}
+pub use claim::{Claimed, Watermark, candidates, in_flight, lease, watermark};
 
 /// What became of a claimed row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,36 +32,69 @@ pub enum Outcome {
     Failed {
         error: String,
     },
+    /// Not tried again: a later status change of the check waits for the same channel,
+    /// and says more than this one would.
+    Superseded,
 }
 
+/// Records the outcome of a claimed row's attempt; returns the outcome recorded, which is
+/// `Superseded` instead of a retry or postponement when a newer notification of the check
+/// waits for the same channel. The row is only changed if it still tells of the flip it
+/// was claimed for (a row rewritten after its lease ran out stays due, as rewritten).
 pub async fn finish(
     db: &Db,
-    id: i64,
+    row: &Claimed,
     outcome: &Outcome,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Outcome, StoreError> {
     const SENT: &str = "update notifications set state = 'sent', done_at = $2, leased_until = null, \
-                        last_error = null where id = $1";
-    const RETRY: &str =
-        "update notifications set due_at = $2, leased_until = null, last_error = $3 where id = $1";
+                        last_error = null where id = $1 and flip_id = $3";
+    const RETRY: &str = "update notifications set due_at = $2, leased_until = null, last_error = $3 \
+                         where id = $1 and flip_id = $4";
     const POSTPONE: &str = "update notifications set due_at = $2, leased_until = null, \
-                            attempts = attempts - 1 where id = $1";
+                            attempts = attempts - 1 where id = $1 and flip_id = $3";
     const FAILED: &str = "update notifications set state = 'failed', done_at = $2, leased_until = null, \
-                          last_error = $3 where id = $1";
+                          last_error = $3 where id = $1 and flip_id = $4";
+    const SUPERSEDE: &str = "update notifications set state = 'failed', done_at = $2, leased_until = null, \
+        last_error = $3 where id = $1 and flip_id = $4 and exists (select 1 from notifications w \
+        where w.check_id = notifications.check_id and w.channel_id = notifications.channel_id \
+        and w.done_at is null and w.id > notifications.id)";
+    let (id, flip) = (row.id, row.flip_id);
+    let superseded = |error: Option<&str>| match error {
+        Some(e) => format!("superseded by a later status change (this attempt: {e})"),
+        None => "superseded by a later status change".to_string(),
+    };
     match outcome {
         Outcome::Sent => {
-            on_pool!(db, p => sqlx::query(SENT).bind(id).bind(Ts(now)).execute(p).await.map(|_| ()))
+            on_pool!(db, p => sqlx::query(SENT).bind(id).bind(Ts(now)).bind(flip).execute(p).await.map(|_| ()))?;
         }
         Outcome::Retry { at, error } => {
-            on_pool!(db, p => sqlx::query(RETRY).bind(id).bind(Ts(*at)).bind(error).execute(p).await.map(|_| ()))
+            let note = superseded(Some(error));
+            let n = on_pool!(db, p => sqlx::query(SUPERSEDE).bind(id).bind(Ts(now)).bind(&note).bind(flip)
+                .execute(p).await.map(|r| r.rows_affected()))?;
+            if n > 0 {
+                return Ok(Outcome::Superseded);
+            }
+            on_pool!(db, p => sqlx::query(RETRY).bind(id).bind(Ts(*at)).bind(error).bind(flip).execute(p).await.map(|_| ()))?;
         }
         Outcome::Postpone { at } => {
-            on_pool!(db, p => sqlx::query(POSTPONE).bind(id).bind(Ts(*at)).execute(p).await.map(|_| ()))
+            let note = superseded(None);
+            let n = on_pool!(db, p => sqlx::query(SUPERSEDE).bind(id).bind(Ts(now)).bind(&note).bind(flip)
+                .execute(p).await.map(|r| r.rows_affected()))?;
+            if n > 0 {
+                return Ok(Outcome::Superseded);
+            }
+            on_pool!(db, p => sqlx::query(POSTPONE).bind(id).bind(Ts(*at)).bind(flip).execute(p).await.map(|_| ()))?;
         }
         Outcome::Failed { error } => {
-            on_pool!(db, p => sqlx::query(FAILED).bind(id).bind(Ts(now)).bind(error).execute(p).await.map(|_| ()))
+            on_pool!(db, p => sqlx::query(FAILED).bind(id).bind(Ts(now)).bind(error).bind(flip).execute(p).await.map(|_| ()))?;
+        }
+        Outcome::Superseded => {
+            let note = superseded(None);
+            on_pool!(db, p => sqlx::query(FAILED).bind(id).bind(Ts(now)).bind(&note).bind(flip).execute(p).await.map(|_| ()))?;
         }
     }
+    Ok(outcome.clone())
 }
 
 /// Records one delivery attempt.
@@ -139,6 +120,8 @@ pub struct NoticeParts {
     /// When the check last went down before this flip (for an up flip's downtime).
     pub went_down: Option<DateTime<Utc>>,
     pub last_ping: Option<LoggedPing>,
+    /// The check's status changes in the flapping window up to this flip, this one included.
+    pub recent_changes: i64,
 }
 
 /// Loads what a notification needs; `None` if its check is gone.
@@ -154,6 +137,8 @@ pub async fn notice_parts(
         "select id, created, old_status, new_status, reason from flips where id = $1";
     const DOWN: &str =
         "select max(created) from flips where check_id = $1 and new_status = 'down' and id < $2";
+    const RECENT: &str =
+        "select count(*) from flips where check_id = $1 and created > $2 and id <= $3";
     const PING: &str = "select n, created, kind, exit_status, rid, remote_addr, scheme, method, ua, body, \
                         duration_ms from pings where check_id = $1 and created <= $2 order by n desc limit 1";
     let Some(check) = on_pool!(db, p => sqlx::query_as::<_, Check>(CHECK).bind(check_id).fetch_optional(p).await)?
@@ -167,12 +152,15 @@ pub async fn notice_parts(
     };
     let went_down = on_pool!(db, p => sqlx::query_scalar::<_, Option<Ts>>(DOWN).bind(check_id).bind(flip_id).fetch_one(p).await)?;
     let last_ping = on_pool!(db, p => sqlx::query_as::<_, LoggedPing>(PING).bind(check_id).bind(Ts(flip.created)).fetch_optional(p).await)?;
+    let since = flip.created - coalesce::flap_window();
+    let recent_changes = on_pool!(db, p => sqlx::query_scalar::<_, i64>(RECENT).bind(check_id).bind(Ts(since)).bind(flip_id).fetch_one(p).await)?;
     Ok(Some(NoticeParts {
         check,
         project,
         flip,
         went_down: went_down.map(|t| t.0),
         last_ping,
+        recent_changes,
     }))
 }
 
