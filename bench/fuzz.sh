@@ -18,6 +18,7 @@ usage: bench/fuzz.sh [--quick] [--cases N] [--runs N] [--only props|fuzz] [--tar
 Needs cargo-fuzz (cargo install cargo-fuzz) for the fuzz targets; the stable toolchain
 serves with RUSTC_BOOTSTRAP=1, set here. Findings (crashing inputs) are kept in
 fuzz/artifacts/<target>/, the corpus grows in fuzz/corpus/<target>/ (both git-ignored).
+FUZZ_TARGET_DIR sets where the fuzz build goes (default fuzz/target).
 USAGE
 }
 
@@ -46,6 +47,7 @@ is_uint "$RUNS" --runs
 case "$ONLY" in both | props | fuzz) ;; *) die "--only must be props or fuzz" ;; esac
 command -v cargo >/dev/null 2>&1 || die "cargo is missing: install Rust first"
 cd "$ROOT"
+FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$ROOT/fuzz/target}"
 
 # Seeds: a few valid inputs per target, in each target's input format (see
 # fuzz/fuzz_targets/*.rs): the first five bytes choose an instant and a zone.
@@ -86,7 +88,7 @@ run_fuzz() {
 		log "fuzz target $target, $RUNS runs"
 		start=$EPOCHREALTIME
 		status=0
-		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" -- \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --target-dir "$FUZZ_TARGET_DIR" "$target" -- \
 			-runs="$RUNS" -max_len=512 -print_final_stats=1 >"$out" 2>&1 || status=$?
 		grep -E '^(Done|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb))|panicked|artifact_prefix|Test unit written' "$out" || true
 		if [[ $status != 0 ]]; then
